@@ -1,0 +1,19 @@
+//! mirsad watches Arabic tech-news feeds, stores every item exactly once in SQLite and tags the
+//! items about AI infrastructure.
+//!
+//! The data flow is a chain of small stages, one module each:
+//!
+//! ```text
+//! config ─▶ daemon ─▶ fetch ─▶ feed ─▶ arabic ─▶ dedup ─▶ tagger ─▶ store ─▶ query / export
+//! ```
+//!
+//! [`pipeline`] runs one document through parse → normalize → dedup → tag → store; `mirsad ingest`
+//! and the daemon share it, only the source of the bytes differs.
+
+pub mod arabic;
+pub mod config;
+pub mod dedup;
+pub mod feed;
+pub mod pipeline;
+pub mod store;
+pub mod time;
