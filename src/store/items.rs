@@ -1,0 +1,325 @@
+//! Writing items: one [`Writer`] per document, one transaction, prepared statements reused.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::StoreError;
+
+/// Everything the store keeps about one item, prepared by the pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct ItemRecord {
+    pub identity: String,
+    pub identity_kind: String,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    pub guid: Option<String>,
+    pub title: String,
+    pub title_html: Option<String>,
+    pub summary: String,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
+    pub author: Option<String>,
+    /// JSON array of category strings.
+    pub categories: String,
+    /// JSON array of `{url, mime, length}` objects.
+    pub enclosures: String,
+    pub published_at: String,
+    /// True when the feed gave no usable date and `published_at` is the first-seen time.
+    pub published_estimated: bool,
+    pub upstream_updated_at: Option<String>,
+    pub language: Option<String>,
+    pub direction: String,
+    /// Hash of the stored fields, to tell an upstream edit from a repeat.
+    pub content_hash: String,
+    /// Normalized, stemmed words for the full-text index.
+    pub search_title: String,
+    pub search_body: String,
+}
+
+/// What happened to one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// One tag to store with its evidence.
+#[derive(Debug, Clone)]
+pub struct StoredTag {
+    pub tag: String,
+    pub score: f64,
+    /// JSON array of evidence objects.
+    pub evidence: String,
+}
+
+/// The transaction one document is written in. Dropping it without [`Writer::commit`] rolls
+/// everything back, so a failed document leaves no trace.
+pub struct Writer<'c> {
+    tx: Transaction<'c>,
+}
+
+impl<'c> Writer<'c> {
+    pub(super) fn begin(conn: &'c mut Connection) -> Result<Writer<'c>, StoreError> {
+        // IMMEDIATE takes the write lock up front, so a busy reader makes us wait at the start
+        // (bounded by busy_timeout) rather than fail halfway through the document.
+        let tx = rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
+        Ok(Writer { tx })
+    }
+
+    pub fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn tx(&self) -> &Transaction<'c> {
+        &self.tx
+    }
+
+    /// Inserts or updates `record` and records its membership in `feed_id`.
+    pub fn upsert_item(
+        &self,
+        record: &ItemRecord,
+        feed_id: i64,
+        now: &str,
+    ) -> Result<(i64, UpsertOutcome), StoreError> {
+        let existing: Option<(i64, String)> = self
+            .tx
+            .prepare_cached("SELECT id, content_hash FROM items WHERE identity = ?1")?
+            .query_row([&record.identity], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        let (id, outcome) = match existing {
+            None => (self.insert(record, now)?, UpsertOutcome::New),
+            Some((id, hash)) if hash != record.content_hash => {
+                self.update(id, record, now)?;
+                (id, UpsertOutcome::Updated)
+            }
+            Some((id, _)) => (id, UpsertOutcome::Unchanged),
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO item_feeds(item_id, feed_id, guid, first_seen_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, feed_id, record.guid, now])?;
+        Ok((id, outcome))
+    }
+
+    fn insert(&self, r: &ItemRecord, now: &str) -> Result<i64, StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO items(identity, identity_kind, url, canonical_url, guid, title,
+                    title_html, summary, summary_html, content_html, author, categories,
+                    enclosures, published_at, published_estimated, upstream_updated_at,
+                    first_seen_at, language, direction, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19, ?20)",
+            )?
+            .execute(params![
+                r.identity,
+                r.identity_kind,
+                r.url,
+                r.canonical_url,
+                r.guid,
+                r.title,
+                r.title_html,
+                r.summary,
+                r.summary_html,
+                r.content_html,
+                r.author,
+                r.categories,
+                r.enclosures,
+                r.published_at,
+                r.published_estimated,
+                r.upstream_updated_at,
+                now,
+                r.language,
+                r.direction,
+                r.content_hash,
+            ])?;
+        let id = self.tx.last_insert_rowid();
+        self.index(id, r)?;
+        Ok(id)
+    }
+
+    fn update(&self, id: i64, r: &ItemRecord, now: &str) -> Result<(), StoreError> {
+        // first_seen_at is deliberately left alone; a date the feed never gave stays estimated
+        // from the first sighting rather than jumping to now.
+        self.tx
+            .prepare_cached(
+                "UPDATE items SET url = ?2, canonical_url = ?3, guid = ?4, title = ?5,
+                    title_html = ?6, summary = ?7, summary_html = ?8, content_html = ?9,
+                    author = ?10, categories = ?11, enclosures = ?12,
+                    published_at = CASE WHEN ?14 THEN published_at ELSE ?13 END,
+                    published_estimated = CASE WHEN ?14 THEN published_estimated ELSE 0 END,
+                    upstream_updated_at = ?15, language = ?16, direction = ?17,
+                    content_hash = ?18, updated_at = ?19
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                r.url,
+                r.canonical_url,
+                r.guid,
+                r.title,
+                r.title_html,
+                r.summary,
+                r.summary_html,
+                r.content_html,
+                r.author,
+                r.categories,
+                r.enclosures,
+                r.published_at,
+                r.published_estimated,
+                r.upstream_updated_at,
+                r.language,
+                r.direction,
+                r.content_hash,
+                now,
+            ])?;
+        self.tx
+            .prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
+            .execute([id])?;
+        self.index(id, r)
+    }
+
+    fn index(&self, id: i64, r: &ItemRecord) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT INTO items_fts(rowid, title, body) VALUES (?1, ?2, ?3)")?
+            .execute(params![id, r.search_title, r.search_body])?;
+        Ok(())
+    }
+
+    /// Replaces an item's tags with `tags`, all stamped with the taxonomy `version`.
+    pub fn replace_tags(
+        &self,
+        item_id: i64,
+        tags: &[StoredTag],
+        version: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM item_tags WHERE item_id = ?1")?
+            .execute([item_id])?;
+        let mut insert = self.tx.prepare_cached(
+            "INSERT INTO item_tags(item_id, tag, score, evidence, taxonomy_version, tagged_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for tag in tags {
+            insert.execute(params![item_id, tag.tag, tag.score, tag.evidence, version, now])?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    pub(crate) fn record(identity: &str, title: &str) -> ItemRecord {
+        ItemRecord {
+            identity: identity.into(),
+            identity_kind: "link".into(),
+            title: title.into(),
+            published_at: "2026-01-01T00:00:00Z".into(),
+            direction: "rtl".into(),
+            content_hash: format!("h-{title}"),
+            search_title: title.into(),
+            categories: "[]".into(),
+            enclosures: "[]".into(),
+            ..ItemRecord::default()
+        }
+    }
+
+    fn count(store: &Store, sql: &str) -> i64 {
+        store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn same_identity_twice_is_one_row_and_unchanged() {
+        let mut store = Store::in_memory().unwrap();
+        let w = store.writer().unwrap();
+        let feed = w.ensure_feed("http://a/feed", None).unwrap();
+        let (id1, o1) = w.upsert_item(&record("url:x", "t"), feed, "T1").unwrap();
+        let (id2, o2) = w.upsert_item(&record("url:x", "t"), feed, "T2").unwrap();
+        w.commit().unwrap();
+        assert_eq!((o1, o2), (UpsertOutcome::New, UpsertOutcome::Unchanged));
+        assert_eq!(id1, id2);
+        assert_eq!(count(&store, "SELECT count(*) FROM items"), 1);
+        assert_eq!(count(&store, "SELECT count(*) FROM items_fts"), 1);
+    }
+
+    #[test]
+    fn changed_content_updates_the_row_and_keeps_first_seen() {
+        let mut store = Store::in_memory().unwrap();
+        let w = store.writer().unwrap();
+        let feed = w.ensure_feed("http://a/feed", None).unwrap();
+        w.upsert_item(&record("url:x", "old"), feed, "T1").unwrap();
+        let (_, outcome) = w.upsert_item(&record("url:x", "new"), feed, "T2").unwrap();
+        w.commit().unwrap();
+        assert_eq!(outcome, UpsertOutcome::Updated);
+        let (title, first, updated): (String, String, String) = store
+            .conn()
+            .query_row(
+                "SELECT title, first_seen_at, updated_at FROM items",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((title.as_str(), first.as_str(), updated.as_str()), ("new", "T1", "T2"));
+        assert_eq!(count(&store, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'new'"), 1);
+        assert_eq!(count(&store, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'old'"), 0);
+    }
+
+    #[test]
+    fn one_item_in_two_feeds_has_two_memberships() {
+        let mut store = Store::in_memory().unwrap();
+        let w = store.writer().unwrap();
+        let a = w.ensure_feed("http://a/feed", None).unwrap();
+        let b = w.ensure_feed("http://b/feed", None).unwrap();
+        w.upsert_item(&record("url:x", "t"), a, "T1").unwrap();
+        w.upsert_item(&record("url:x", "t"), b, "T1").unwrap();
+        w.commit().unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM items"), 1);
+        assert_eq!(count(&store, "SELECT count(*) FROM item_feeds"), 2);
+    }
+
+    #[test]
+    fn uncommitted_writer_leaves_nothing() {
+        let mut store = Store::in_memory().unwrap();
+        {
+            let w = store.writer().unwrap();
+            let feed = w.ensure_feed("http://a/feed", None).unwrap();
+            w.upsert_item(&record("url:x", "t"), feed, "T1").unwrap();
+        }
+        assert_eq!(count(&store, "SELECT count(*) FROM items"), 0);
+        assert_eq!(count(&store, "SELECT count(*) FROM feeds"), 0);
+    }
+
+    #[test]
+    fn identity_is_unique_in_the_schema_not_only_in_code() {
+        let store = Store::in_memory().unwrap();
+        let insert = "INSERT INTO items(identity, identity_kind, title, summary, published_at,
+            first_seen_at, content_hash) VALUES ('k', 'link', 't', '', 'x', 'x', 'h')";
+        store.conn().execute(insert, []).unwrap();
+        assert!(store.conn().execute(insert, []).is_err());
+    }
+
+    #[test]
+    fn tags_are_replaced_not_accumulated() {
+        let mut store = Store::in_memory().unwrap();
+        let w = store.writer().unwrap();
+        let feed = w.ensure_feed("http://a/feed", None).unwrap();
+        let (id, _) = w.upsert_item(&record("url:x", "t"), feed, "T1").unwrap();
+        let tag = |t: &str| StoredTag {
+            tag: t.into(),
+            score: 1.0,
+            evidence: "[]".into(),
+        };
+        w.replace_tags(id, &[tag("ai-infra"), tag("ai-infra/chips")], "v1", "T1")
+            .unwrap();
+        w.replace_tags(id, &[tag("ai-infra")], "v2", "T2").unwrap();
+        w.commit().unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM item_tags"), 1);
+    }
+}

@@ -1,0 +1,155 @@
+//! Reading items back: the filters shared by `items`, `search` and `export`.
+
+use rusqlite::types::Value;
+use rusqlite::{Row, params_from_iter};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+
+/// Filters common to every listing. Dates are stored-format timestamps (see crate::time).
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    /// A feed's configured URL, fetched URL or name.
+    pub feed: Option<String>,
+    pub tag: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// One item as listings show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemRow {
+    pub id: i64,
+    pub url: Option<String>,
+    pub title: String,
+    /// Configured URLs of the feeds the item appeared in.
+    pub feeds: Vec<String>,
+    pub published_at: String,
+    pub first_seen_at: String,
+    pub tags: Vec<String>,
+    /// Display names of the feeds (name, else title, else URL), for human output.
+    #[serde(skip)]
+    pub feed_names: Vec<String>,
+}
+
+/// Separator for lists packed by `group_concat`: a control character never found in URLs or tags.
+const LIST_SEP: &str = "\u{1f}";
+
+const SELECT_ITEMS: &str = "SELECT i.id, i.url, i.title, i.published_at, i.first_seen_at,
+    (SELECT group_concat(f.url, char(31)) FROM item_feeds m JOIN feeds f ON f.id = m.feed_id
+       WHERE m.item_id = i.id),
+    (SELECT group_concat(coalesce(f.name, f.title, f.url), char(31)) FROM item_feeds m
+       JOIN feeds f ON f.id = m.feed_id WHERE m.item_id = i.id),
+    (SELECT group_concat(t.tag, char(31)) FROM
+       (SELECT tag FROM item_tags WHERE item_id = i.id ORDER BY tag) t)
+    FROM items i";
+
+fn split_list(packed: Option<String>) -> Vec<String> {
+    packed
+        .map(|p| p.split(LIST_SEP).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn item_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
+    Ok(ItemRow {
+        id: row.get(0)?,
+        url: row.get(1)?,
+        title: row.get(2)?,
+        published_at: row.get(3)?,
+        first_seen_at: row.get(4)?,
+        feeds: split_list(row.get(5)?),
+        feed_names: split_list(row.get(6)?),
+        tags: split_list(row.get(7)?),
+    })
+}
+
+/// Appends the filter's conditions to `sql` (which already has a WHERE clause) and its values.
+fn push_filter(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
+    if let Some(feed) = &filter.feed {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM item_feeds m JOIN feeds f ON f.id = m.feed_id
+               WHERE m.item_id = i.id AND (f.url = ? OR f.fetch_url = ? OR f.name = ?))",
+        );
+        values.extend(std::iter::repeat_n(Value::Text(feed.clone()), 3));
+    }
+    if let Some(tag) = &filter.tag {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag = ?)");
+        values.push(Value::Text(tag.clone()));
+    }
+    if let Some(since) = &filter.since {
+        sql.push_str(" AND i.published_at >= ?");
+        values.push(Value::Text(since.clone()));
+    }
+    if let Some(until) = &filter.until {
+        sql.push_str(" AND i.published_at <= ?");
+        values.push(Value::Text(until.clone()));
+    }
+}
+
+fn push_limit(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
+    sql.push_str(" LIMIT ?");
+    let limit = filter.limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    values.push(Value::Integer(limit));
+}
+
+/// Builds an FTS5 query from a user's words: each normalized, stemmed word becomes a quoted
+/// string, all required. Quoting means no user input is ever read as FTS5 syntax.
+pub fn fts_query(query: &str) -> Option<String> {
+    let words = crate::arabic::stemmed_tokens(query);
+    if words.is_empty() {
+        return None;
+    }
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    Some(quoted.join(" "))
+}
+
+impl Store {
+    /// Items matching `filter`, newest first.
+    pub fn items(&self, filter: &ItemFilter) -> Result<Vec<ItemRow>, StoreError> {
+        let mut sql = format!("{SELECT_ITEMS} WHERE 1");
+        let mut values = Vec::new();
+        push_filter(filter, &mut sql, &mut values);
+        sql.push_str(" ORDER BY i.published_at DESC, i.id DESC");
+        push_limit(filter, &mut sql, &mut values);
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values), item_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Full-text search: the query goes through the same normalizer and stemmer as the index.
+    /// Ranked by bm25 (title words count double), then recency. A query with no words finds
+    /// nothing rather than failing.
+    pub fn search(&self, query: &str, filter: &ItemFilter) -> Result<Vec<ItemRow>, StoreError> {
+        let Some(expression) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let mut sql = format!(
+            "{SELECT_ITEMS} JOIN (SELECT rowid, bm25(items_fts, 2.0, 1.0) AS rank
+                FROM items_fts WHERE items_fts MATCH ?) hits ON hits.rowid = i.id WHERE 1"
+        );
+        let mut values = vec![Value::Text(expression)];
+        push_filter(filter, &mut sql, &mut values);
+        sql.push_str(" ORDER BY hits.rank, i.published_at DESC, i.id DESC");
+        push_limit(filter, &mut sql, &mut values);
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values), item_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_query_quotes_every_word_and_drops_syntax() {
+        assert_eq!(fts_query("مراكز البيانات").unwrap(), "\"مراكز\" \"بيان\"");
+        assert_eq!(fts_query("a\" OR b*").unwrap(), "\"a\" \"or\" \"b\"");
+        assert_eq!(fts_query("NEAR(\"x\" ^y)").unwrap(), "\"near\" \"x\" \"y\"");
+        assert!(fts_query("\"*()^:").is_none());
+    }
+}

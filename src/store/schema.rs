@@ -1,0 +1,130 @@
+//! The store's schema and its forward-only migrations.
+//!
+//! The schema version lives in `PRAGMA user_version`. Each migration runs in its own
+//! transaction, so a crash mid-migration leaves the previous version intact. A database written
+//! by a newer mirsad (a higher version than [`LATEST_VERSION`]) is refused, never modified.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migrations in order; migration `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build of mirsad writes.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const V1: &str = r#"
+CREATE TABLE feeds (
+    id              INTEGER PRIMARY KEY,
+    url             TEXT NOT NULL UNIQUE,
+    fetch_url       TEXT,
+    name            TEXT,
+    title           TEXT,
+    site_link       TEXT,
+    language        TEXT,
+    ttl_minutes     INTEGER,
+    etag            TEXT,
+    last_modified   TEXT,
+    last_fetch_at   TEXT,
+    last_success_at TEXT,
+    next_fetch_at   TEXT,
+    last_status     INTEGER,
+    error_count     INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    disabled        INTEGER NOT NULL DEFAULT 0,
+    disabled_reason TEXT,
+    created_at      TEXT NOT NULL
+);
+
+CREATE TABLE items (
+    id                  INTEGER PRIMARY KEY,
+    identity            TEXT NOT NULL UNIQUE,
+    identity_kind       TEXT NOT NULL,
+    url                 TEXT,
+    canonical_url       TEXT,
+    guid                TEXT,
+    title               TEXT NOT NULL,
+    title_html          TEXT,
+    summary             TEXT NOT NULL,
+    summary_html        TEXT,
+    content_html        TEXT,
+    author              TEXT,
+    categories          TEXT NOT NULL DEFAULT '[]',
+    enclosures          TEXT NOT NULL DEFAULT '[]',
+    published_at        TEXT NOT NULL,
+    published_estimated INTEGER NOT NULL DEFAULT 0,
+    upstream_updated_at TEXT,
+    first_seen_at       TEXT NOT NULL,
+    updated_at          TEXT,
+    language            TEXT,
+    direction           TEXT NOT NULL DEFAULT 'rtl',
+    content_hash        TEXT NOT NULL
+);
+CREATE INDEX items_published_at ON items(published_at);
+CREATE INDEX items_canonical_url ON items(canonical_url);
+
+CREATE TABLE item_feeds (
+    item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    feed_id       INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    guid          TEXT,
+    first_seen_at TEXT NOT NULL,
+    PRIMARY KEY (item_id, feed_id)
+) WITHOUT ROWID;
+CREATE INDEX item_feeds_feed ON item_feeds(feed_id, item_id);
+
+CREATE TABLE item_tags (
+    item_id          INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    tag              TEXT NOT NULL,
+    score            REAL NOT NULL,
+    evidence         TEXT NOT NULL DEFAULT '[]',
+    taxonomy_version TEXT NOT NULL,
+    tagged_at        TEXT NOT NULL,
+    PRIMARY KEY (item_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX item_tags_tag ON item_tags(tag, item_id);
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Normalized, lightly stemmed words (crate::arabic) of each item; rowid = items.id.
+CREATE VIRTUAL TABLE items_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0');
+
+CREATE VIEW items_view AS
+SELECT
+    i.id, i.title, i.url, i.canonical_url, i.published_at, i.first_seen_at, i.updated_at,
+    i.author, i.language, i.direction, i.summary,
+    (SELECT group_concat(coalesce(f.name, f.title, f.url), ' | ')
+       FROM item_feeds m JOIN feeds f ON f.id = m.feed_id WHERE m.item_id = i.id) AS feeds,
+    (SELECT group_concat(t.tag, ' ')
+       FROM item_tags t WHERE t.item_id = i.id) AS tags
+FROM items i;
+
+CREATE VIEW tagged_items AS
+SELECT
+    t.tag, t.score, i.id AS item_id, i.title, i.url, i.published_at, i.first_seen_at,
+    t.evidence, t.taxonomy_version, t.tagged_at
+FROM item_tags t JOIN items i ON i.id = t.item_id;
+"#;
+
+/// Brings the database to [`LATEST_VERSION`], one transaction per migration.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > LATEST_VERSION {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: LATEST_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "migrated the store schema");
+    }
+    Ok(())
+}
