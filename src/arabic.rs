@@ -154,7 +154,7 @@ pub fn analyze(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
     let mut word_start: Option<usize> = None;
     for (i, c) in text.char_indices() {
-        let in_word = c.is_alphanumeric() || is_deleted(c);
+        let in_word = c.is_alphanumeric() || is_deleted(c) || expands_to_word(c);
         match (in_word, word_start) {
             (true, None) => word_start = Some(i),
             (false, Some(start)) => {
@@ -168,6 +168,12 @@ pub fn analyze(text: &str) -> Vec<Token> {
         push_tokens(&mut out, text, start, text.len());
     }
     out
+}
+
+/// Compatibility characters that are not letters themselves but NFKC turns into letters or
+/// digits (﷼ → ريال, ℡ → TEL).
+fn expands_to_word(c: char) -> bool {
+    !c.is_ascii() && std::iter::once(c).nfkc().any(char::is_alphanumeric)
 }
 
 fn push_tokens(out: &mut Vec<Token>, text: &str, start: usize, end: usize) {
@@ -283,7 +289,8 @@ mod tests {
 
     #[test]
     fn normalize_is_idempotent_on_fixture_words() {
-        for word in ["ومراكزُ البيانـات", "إكس إيه. آي", "غيغاواط", "ﻷول", "٢٠٢٥"] {
+        for word in ["ومراكزُ البيانـات", "إكس إيه. آي", "غيغاواط", "ﻷول", "٢٠٢٥"]
+        {
             let once = normalize(word);
             assert_eq!(normalize(&once), once, "{word}");
         }
@@ -356,5 +363,50 @@ mod tests {
     #[test]
     fn bidi_controls_are_stripped_for_display() {
         assert_eq!(strip_bidi_controls("a\u{202E}b\u{2066}c"), "abc");
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Arabic letters, marks, digits, presentation forms, format characters and Latin.
+        fn arabicish() -> impl Strategy<Value = String> {
+            proptest::string::string_regex(
+                "[\\u{0600}-\\u{06FF}\\u{FB50}-\\u{FDFF}\\u{FE70}-\\u{FEFF}\\u{200B}-\\u{200F}\\u{202A}-\\u{202E}a-zA-Z0-9 .،]{0,40}",
+            )
+            .expect("valid regex")
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn normalize_is_idempotent(text in arabicish()) {
+                let once = normalize(&text);
+                prop_assert_eq!(normalize(&once), once);
+            }
+
+            #[test]
+            fn normalize_never_panics_on_any_string(text in any::<String>()) {
+                let _ = normalize(&text);
+                let _ = analyze(&text);
+            }
+
+            #[test]
+            fn stems_keep_at_least_two_letters(text in arabicish()) {
+                for token in tokens(&normalize(&text)) {
+                    let stem = stem(token);
+                    prop_assert!(stem.chars().count() >= token.chars().count().min(2));
+                }
+            }
+
+            #[test]
+            fn analyze_agrees_with_normalize_then_tokens(text in arabicish()) {
+                let from_analyze: Vec<String> = analyze(&text).into_iter().map(|t| t.normalized).collect();
+                let normalized = normalize(&text);
+                let direct: Vec<&str> = tokens(&normalized).collect();
+                prop_assert_eq!(from_analyze, direct);
+            }
+        }
     }
 }

@@ -1,1 +1,630 @@
-//! TODO
+//! The TOML config: feeds to watch, fetch limits, stories and exports.
+//!
+//! Every value is checked when the file loads, and every problem names the file, the line and
+//! what to write instead: an unknown key gets the nearest valid one ("did you mean `interval`?").
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The loaded, validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: Option<PathBuf>,
+    pub taxonomy: Option<PathBuf>,
+    pub fetch: FetchConfig,
+    pub feeds: Vec<FeedConfig>,
+    pub stories: StoriesConfig,
+    pub export: ExportConfig,
+    pub exports: Vec<LiveExport>,
+    /// Where the config was loaded from; relative paths in it are relative to its directory.
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    pub url: String,
+    pub name: Option<String>,
+    pub interval: Option<Duration>,
+    pub enabled: bool,
+    pub user_agent: Option<String>,
+}
+
+/// `[fetch]`: how politely and how far the daemon fetches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchConfig {
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body: u64,
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    pub max_backoff: Duration,
+    pub user_agent: Option<String>,
+    pub allow_private_redirects: bool,
+}
+
+impl Default for FetchConfig {
+    fn default() -> FetchConfig {
+        FetchConfig {
+            concurrency: 16,
+            per_host: 2,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body: 10 * 1024 * 1024,
+            min_interval: Duration::from_secs(10 * 60),
+            max_interval: Duration::from_secs(6 * 3600),
+            max_backoff: Duration::from_secs(24 * 3600),
+            user_agent: None,
+            allow_private_redirects: false,
+        }
+    }
+}
+
+/// `[stories]`: grouping reports of one event from many outlets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoriesConfig {
+    pub enabled: bool,
+    pub window: Duration,
+    pub threshold: f64,
+}
+
+impl Default for StoriesConfig {
+    fn default() -> StoriesConfig {
+        StoriesConfig {
+            enabled: true,
+            window: Duration::from_secs(72 * 3600),
+            threshold: 0.5,
+        }
+    }
+}
+
+/// `[export]`: what exported feeds say about themselves.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExportConfig {
+    pub title: Option<String>,
+    pub public_url: Option<String>,
+}
+
+/// `[[exports]]`: a file the daemon rewrites after every cycle that changed something.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveExport {
+    pub path: PathBuf,
+    pub format: String,
+    pub tag: Option<String>,
+    pub limit: Option<usize>,
+    pub title: Option<String>,
+}
+
+const EXPORT_FORMATS: [&str; 4] = ["atom", "rss", "jsonl", "csv"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config: {}", .problems.join("; "))]
+    Invalid { problems: Vec<String> },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database: Option<PathBuf>,
+    taxonomy: Option<PathBuf>,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    feeds: Vec<RawFeed>,
+    #[serde(default)]
+    stories: RawStories,
+    #[serde(default)]
+    export: RawExport,
+    #[serde(default)]
+    exports: Vec<RawLiveExport>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    url: Spanned<String>,
+    name: Option<String>,
+    interval: Option<Spanned<String>>,
+    enabled: Option<bool>,
+    user_agent: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    concurrency: Option<Spanned<i64>>,
+    per_host: Option<Spanned<i64>>,
+    timeout: Option<Spanned<String>>,
+    connect_timeout: Option<Spanned<String>>,
+    max_body: Option<Spanned<toml::Value>>,
+    min_interval: Option<Spanned<String>>,
+    max_interval: Option<Spanned<String>>,
+    max_backoff: Option<Spanned<String>>,
+    user_agent: Option<String>,
+    allow_private_redirects: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStories {
+    enabled: Option<bool>,
+    window: Option<Spanned<String>>,
+    threshold: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawExport {
+    title: Option<String>,
+    public_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLiveExport {
+    path: PathBuf,
+    format: Spanned<String>,
+    tag: Option<String>,
+    limit: Option<usize>,
+    title: Option<String>,
+}
+
+/// Collects problems with their positions while the raw config is checked.
+struct Checker<'a> {
+    text: &'a str,
+    source: &'a Path,
+    problems: Vec<String>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, span: std::ops::Range<usize>, message: String) {
+        let (line, column) = line_column(self.text, span.start);
+        self.problems.push(format!(
+            "{}:{line}:{column}: {message}",
+            self.source.display()
+        ));
+    }
+
+    fn duration(
+        &mut self,
+        key: &str,
+        value: &Option<Spanned<String>>,
+        default: Duration,
+    ) -> Duration {
+        let Some(value) = value else { return default };
+        match humantime::parse_duration(value.get_ref()) {
+            Ok(duration) if !duration.is_zero() => duration,
+            _ => {
+                self.problem(
+                    value.span(),
+                    format!(
+                        "`{key} = \"{}\"` is not a duration; write it like \"30m\", \"6h\" or \"1d\"",
+                        value.get_ref()
+                    ),
+                );
+                default
+            }
+        }
+    }
+
+    fn positive(&mut self, key: &str, value: &Option<Spanned<i64>>, default: usize) -> usize {
+        let Some(value) = value else { return default };
+        match usize::try_from(*value.get_ref()) {
+            Ok(n) if n > 0 => n,
+            _ => {
+                self.problem(
+                    value.span(),
+                    format!("`{key}` must be a whole number of at least 1"),
+                );
+                default
+            }
+        }
+    }
+
+    fn size(&mut self, value: &Option<Spanned<toml::Value>>, default: u64) -> u64 {
+        let Some(value) = value else { return default };
+        let parsed = match value.get_ref() {
+            toml::Value::Integer(n) => u64::try_from(*n).ok(),
+            toml::Value::String(s) => parse_size(s),
+            _ => None,
+        };
+        match parsed {
+            Some(n) if n > 0 => n,
+            _ => {
+                self.problem(
+                    value.span(),
+                    "`max_body` must be a size like \"10MiB\", \"512KiB\" or a number of bytes"
+                        .into(),
+                );
+                default
+            }
+        }
+    }
+}
+
+/// "10MiB", "512 KiB", "2MB", "1048576".
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1000 * 1000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Turns a TOML/serde error into a problem with its line, and a suggestion for unknown keys.
+fn parse_problem(text: &str, source: &Path, err: &toml::de::Error) -> String {
+    let message = err.message().trim().to_owned();
+    let position = err.span().map(|span| line_column(text, span.start));
+    let mut problem = match position {
+        Some((line, column)) => format!("{}:{line}:{column}: {message}", source.display()),
+        None => format!("{}: {message}", source.display()),
+    };
+    if let Some(suggestion) = suggest_key(&message) {
+        problem.push_str(&format!("; did you mean `{suggestion}`?"));
+    }
+    problem
+}
+
+/// From serde's "unknown field `intervl`, expected one of `url`, `interval`", the closest key.
+fn suggest_key(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|key| (strsim::jaro_winkler(unknown, key), key))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, key)| key.to_owned())
+}
+
+impl Config {
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates config text; `source` names it in messages and anchors relative paths.
+    pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError::Invalid {
+            problems: vec![parse_problem(text, source, &err)],
+        })?;
+        let mut check = Checker {
+            text,
+            source,
+            problems: Vec::new(),
+        };
+        let defaults = FetchConfig::default();
+        let fetch = FetchConfig {
+            concurrency: check.positive(
+                "concurrency",
+                &raw.fetch.concurrency,
+                defaults.concurrency,
+            ),
+            per_host: check.positive("per_host", &raw.fetch.per_host, defaults.per_host),
+            timeout: check.duration("timeout", &raw.fetch.timeout, defaults.timeout),
+            connect_timeout: check.duration(
+                "connect_timeout",
+                &raw.fetch.connect_timeout,
+                defaults.connect_timeout,
+            ),
+            max_body: check.size(&raw.fetch.max_body, defaults.max_body),
+            min_interval: check.duration(
+                "min_interval",
+                &raw.fetch.min_interval,
+                defaults.min_interval,
+            ),
+            max_interval: check.duration(
+                "max_interval",
+                &raw.fetch.max_interval,
+                defaults.max_interval,
+            ),
+            max_backoff: check.duration(
+                "max_backoff",
+                &raw.fetch.max_backoff,
+                defaults.max_backoff,
+            ),
+            user_agent: raw.fetch.user_agent,
+            allow_private_redirects: raw.fetch.allow_private_redirects.unwrap_or(false),
+        };
+        if fetch.min_interval > fetch.max_interval
+            && let Some(span) = raw.fetch.min_interval.as_ref().map(Spanned::span)
+        {
+            check.problem(span, "`min_interval` is longer than `max_interval`".into());
+        }
+        let feeds = check_feeds(&mut check, raw.feeds);
+        let story_defaults = StoriesConfig::default();
+        let stories = StoriesConfig {
+            enabled: raw.stories.enabled.unwrap_or(true),
+            window: check.duration("window", &raw.stories.window, story_defaults.window),
+            threshold: match &raw.stories.threshold {
+                Some(t) if !(0.0..=1.0).contains(t.get_ref()) => {
+                    check.problem(t.span(), "`threshold` must be between 0 and 1".into());
+                    story_defaults.threshold
+                }
+                Some(t) => *t.get_ref(),
+                None => story_defaults.threshold,
+            },
+        };
+        let mut exports = Vec::new();
+        for export in raw.exports {
+            let format = export.format.get_ref().to_ascii_lowercase();
+            if !EXPORT_FORMATS.contains(&format.as_str()) {
+                check.problem(
+                    export.format.span(),
+                    format!("unknown export format `{format}`; use one of atom, rss, jsonl, csv"),
+                );
+            }
+            exports.push(LiveExport {
+                path: export.path,
+                format,
+                tag: export.tag,
+                limit: export.limit,
+                title: export.title,
+            });
+        }
+        if !check.problems.is_empty() {
+            return Err(ConfigError::Invalid {
+                problems: check.problems,
+            });
+        }
+        Ok(Config {
+            database: raw.database,
+            taxonomy: raw.taxonomy,
+            fetch,
+            feeds,
+            stories,
+            export: ExportConfig {
+                title: raw.export.title,
+                public_url: raw.export.public_url,
+            },
+            exports,
+            source: source.to_path_buf(),
+        })
+    }
+}
+
+fn check_feeds(check: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedConfig> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut feeds = Vec::new();
+    for feed in raw {
+        let url = feed.url.get_ref().trim().to_owned();
+        match url::Url::parse(&url) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
+            _ => check.problem(
+                feed.url.span(),
+                format!("feed url `{url}` is not an http(s) URL; write it like \"https://example.com/feed\""),
+            ),
+        }
+        let (line, _) = line_column(check.text, feed.url.span().start);
+        if let Some(first) = seen.insert(url.clone(), line) {
+            check.problem(
+                feed.url.span(),
+                format!("feed `{url}` is listed twice (first at line {first}); remove one"),
+            );
+        }
+        let interval = feed
+            .interval
+            .as_ref()
+            .map(|_| check.duration("interval", &feed.interval, Duration::ZERO));
+        feeds.push(FeedConfig {
+            url,
+            name: feed.name,
+            interval,
+            enabled: feed.enabled.unwrap_or(true),
+            user_agent: feed.user_agent,
+        });
+    }
+    feeds
+}
+
+/// `--config`, else `$MIRSAD_CONFIG` (clap reads it into the flag), else
+/// `/etc/mirsad/mirsad.toml` when it exists, else `config/mirsad.toml`.
+pub fn resolve_config_path(cli: Option<&Path>) -> PathBuf {
+    if let Some(path) = cli {
+        return path.to_path_buf();
+    }
+    if let Some(path) = std::env::var_os("MIRSAD_CONFIG").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let system = Path::new("/etc/mirsad/mirsad.toml");
+    if system.exists() {
+        return system.to_path_buf();
+    }
+    PathBuf::from("config/mirsad.toml")
+}
+
+/// `--db`, else the config's `database` (relative to the config file), else
+/// `$STATE_DIRECTORY/mirsad.db` under systemd, else `data/mirsad.db`.
+pub fn resolve_database_path(cli: Option<&Path>, config: Option<&Config>) -> PathBuf {
+    if let Some(path) = cli {
+        return path.to_path_buf();
+    }
+    if let Some(config) = config
+        && let Some(database) = &config.database
+    {
+        return match config.source.parent() {
+            Some(dir) if database.is_relative() && !dir.as_os_str().is_empty() => {
+                dir.join(database)
+            }
+            _ => database.clone(),
+        };
+    }
+    if let Some(state) = std::env::var_os("STATE_DIRECTORY").filter(|s| !s.is_empty()) {
+        // systemd may pass several directories separated by colons; the first is ours.
+        let first = state
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        return PathBuf::from(first).join("mirsad.db");
+    }
+    PathBuf::from("data/mirsad.db")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    fn problems(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_repository_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/mirsad.toml");
+        let config = Config::load(&path).unwrap();
+        assert!(config.feeds.len() >= 10);
+        assert!(config.feeds.iter().any(|f| f.url.contains("aitnews.com")));
+    }
+
+    #[test]
+    fn defaults_apply_when_keys_are_absent() {
+        let config = parse("[[feeds]]\nurl = \"https://a.com/feed\"\n").unwrap();
+        assert_eq!(config.fetch, FetchConfig::default());
+        assert_eq!(config.stories, StoriesConfig::default());
+        let feed = &config.feeds[0];
+        assert!(feed.enabled && feed.interval.is_none());
+    }
+
+    #[test]
+    fn values_are_read() {
+        let config = parse(
+            "database = \"x.db\"\n[fetch]\nconcurrency = 4\nmax_body = \"512KiB\"\ntimeout = \"5s\"\n\
+             [[feeds]]\nurl = \"https://a.com/feed\"\nname = \"A\"\ninterval = \"30m\"\nenabled = false\n",
+        )
+        .unwrap();
+        assert_eq!(config.fetch.concurrency, 4);
+        assert_eq!(config.fetch.max_body, 512 * 1024);
+        assert_eq!(config.fetch.timeout, Duration::from_secs(5));
+        assert_eq!(config.feeds[0].interval, Some(Duration::from_secs(1800)));
+        assert!(!config.feeds[0].enabled);
+    }
+
+    #[test]
+    fn unknown_key_names_its_line_and_the_nearest_valid_key() {
+        let message = problems("[[feeds]]\nurl = \"https://a.com/feed\"\nintervl = \"30m\"\n");
+        assert!(message.contains("intervl"), "{message}");
+        assert!(message.contains("test.toml:3:"), "{message}");
+        assert!(message.contains("did you mean `interval`"), "{message}");
+        let top = problems("databse = \"x.db\"\n");
+        assert!(top.contains("did you mean `database`"), "{top}");
+        let fetch = problems("[fetch]\nconcurency = 3\n");
+        assert!(
+            fetch.contains("did you mean `concurrency`") && fetch.contains(":2:"),
+            "{fetch}"
+        );
+    }
+
+    #[test]
+    fn bad_duration_says_how_to_write_one() {
+        let message =
+            problems("[[feeds]]\nurl = \"https://a.com/feed\"\ninterval = \"30 minutes please\"\n");
+        assert!(
+            message.contains("test.toml:3:") && message.contains("\"30m\""),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn missing_url_and_non_http_url_are_errors() {
+        assert!(problems("[[feeds]]\nname = \"x\"\n").contains("url"));
+        let message = problems("[[feeds]]\nurl = \"ftp://a.com/feed\"\n");
+        assert!(
+            message.contains("test.toml:2:") && message.contains("http"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn duplicate_feeds_and_zero_limits_and_inverted_intervals_are_errors() {
+        let dup = problems(
+            "[[feeds]]\nurl = \"https://a.com/f\"\n[[feeds]]\nurl = \"https://a.com/f\"\n",
+        );
+        assert!(
+            dup.contains("twice") && dup.contains("line 2") && dup.contains(":4:"),
+            "{dup}"
+        );
+        assert!(problems("[fetch]\nconcurrency = 0\n").contains("at least 1"));
+        assert!(problems("[fetch]\nper_host = -1\n").contains("at least 1"));
+        let inverted = problems("[fetch]\nmin_interval = \"7h\"\nmax_interval = \"1h\"\n");
+        assert!(inverted.contains("longer than"), "{inverted}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let message = problems(
+            "[fetch]\nconcurrency = 0\ntimeout = \"soon\"\n[[exports]]\npath = \"a\"\nformat = \"pdf\"\n",
+        );
+        assert!(
+            message.contains("at least 1") && message.contains("soon") && message.contains("pdf"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn sizes_accept_units() {
+        assert_eq!(parse_size("10MiB"), Some(10 * 1024 * 1024));
+        assert_eq!(parse_size("512 KiB"), Some(512 * 1024));
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("lots"), None);
+    }
+
+    #[test]
+    fn database_path_is_relative_to_the_config_file() {
+        let config = Config::parse(
+            "database = \"state/m.db\"\n",
+            Path::new("/etc/mirsad/mirsad.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            resolve_database_path(None, Some(&config)),
+            PathBuf::from("/etc/mirsad/state/m.db")
+        );
+        assert_eq!(
+            resolve_database_path(Some(Path::new("x.db")), Some(&config)),
+            PathBuf::from("x.db")
+        );
+    }
+}

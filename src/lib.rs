@@ -11,9 +11,14 @@
 //! and the daemon share it, only the source of the bytes differs.
 
 pub mod arabic;
+pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod dedup;
 pub mod feed;
+pub mod fetch;
 pub mod pipeline;
+pub mod retag;
 pub mod store;
+pub mod tagger;
 pub mod time;

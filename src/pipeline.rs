@@ -1,1 +1,270 @@
-//! TODO
+//! The one pipeline every document goes through: parse → normalize → dedup → tag → store.
+//!
+//! `mirsad ingest` hands it a file's bytes, the daemon hands it a response body with the HTTP
+//! charset; everything after the bytes is the same. Parsing is separate from storing so the
+//! daemon can parse on a worker thread and keep the single writer's transactions short.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::arabic;
+use crate::dedup::{self, IdentityInput};
+use crate::feed::{self, Entry, FeedError, ParsedFeed};
+use crate::store::{ItemRecord, Store, StoreError, StoredTag, UpsertOutcome, Writer};
+use crate::tagger::Tagger;
+
+/// The feed a document belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedRef<'a> {
+    /// The configured URL: the feed's identity.
+    pub url: &'a str,
+    pub name: Option<&'a str>,
+}
+
+/// What one document did to the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    pub entries: usize,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl IngestReport {
+    pub fn add(&mut self, other: &IngestReport) {
+        self.entries += other.entries;
+        self.new += other.new;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs documents into a store, tagging new and changed items on the way.
+pub struct Pipeline {
+    tagger: Tagger,
+}
+
+impl Pipeline {
+    pub fn new(tagger: Tagger) -> Pipeline {
+        Pipeline { tagger }
+    }
+
+    pub fn tagger(&self) -> &Tagger {
+        &self.tagger
+    }
+
+    /// Parses and stores one document in one transaction.
+    pub fn ingest(
+        &self,
+        store: &mut Store,
+        feed: FeedRef<'_>,
+        bytes: &[u8],
+        http_charset: Option<&str>,
+    ) -> Result<IngestReport, PipelineError> {
+        let parsed = feed::parse(bytes, http_charset)?;
+        Ok(self.store_parsed(store, feed, &parsed, Utc::now())?)
+    }
+
+    /// Stores an already parsed document in one transaction: all of it, or nothing.
+    pub fn store_parsed(
+        &self,
+        store: &mut Store,
+        feed: FeedRef<'_>,
+        parsed: &ParsedFeed,
+        now: DateTime<Utc>,
+    ) -> Result<IngestReport, StoreError> {
+        let writer = store.writer()?;
+        let report = self.write_document(&writer, feed, parsed, now)?;
+        writer.commit()?;
+        Ok(report)
+    }
+
+    /// Writes a document through an open writer (the daemon also saves feed state in it).
+    pub fn write_document(
+        &self,
+        writer: &Writer<'_>,
+        feed: FeedRef<'_>,
+        parsed: &ParsedFeed,
+        now: DateTime<Utc>,
+    ) -> Result<IngestReport, StoreError> {
+        let now_text = crate::time::format(now);
+        let feed_id = writer.ensure_feed(feed.url, feed.name)?;
+        writer.update_feed_metadata(
+            feed_id,
+            parsed.title.as_deref(),
+            parsed.site_link.as_deref(),
+            parsed.language.as_deref(),
+            parsed.ttl_minutes,
+        )?;
+        let repeated = feed::repeated_guids(&parsed.entries);
+        let mut report = IngestReport::default();
+        for entry in &parsed.entries {
+            let record = item_record(entry, parsed, feed.url, &repeated, now);
+            let (item_id, outcome) = writer.upsert_item(&record, feed_id, &now_text)?;
+            report.entries += 1;
+            match outcome {
+                UpsertOutcome::New => report.new += 1,
+                UpsertOutcome::Updated => report.updated += 1,
+                UpsertOutcome::Unchanged => {
+                    report.unchanged += 1;
+                    continue;
+                }
+            }
+            let tags = stored_tags(&self.tagger, &record.title, &record.body_text);
+            writer.replace_tags(item_id, &tags, self.tagger.taxonomy().version(), &now_text)?;
+        }
+        Ok(report)
+    }
+}
+
+/// Tags a title and body and turns the result into rows for `item_tags`.
+pub fn stored_tags(tagger: &Tagger, title: &str, body: &str) -> Vec<StoredTag> {
+    tagger
+        .tag(title, body)
+        .tags
+        .into_iter()
+        .map(|t| StoredTag {
+            evidence: serde_json::to_string(&t.evidence).unwrap_or_else(|_| "[]".into()),
+            tag: t.tag,
+            score: t.score,
+        })
+        .collect()
+}
+
+/// Summary and content as one body text. Many feeds' summaries are the first lines of the
+/// content; repeating them would count their words twice.
+fn join_text(summary: &str, content: &str) -> String {
+    let lead: String = summary.chars().take(60).collect();
+    if content.is_empty() {
+        summary.to_owned()
+    } else if summary.is_empty() || content.starts_with(&lead) {
+        content.to_owned()
+    } else {
+        format!("{summary}\n{content}")
+    }
+}
+
+/// Turns a parsed entry into the row the store keeps: identity, display fields, search words.
+fn item_record(
+    entry: &Entry,
+    parsed: &ParsedFeed,
+    feed_url: &str,
+    repeated: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> ItemRecord {
+    let link = entry
+        .link
+        .as_deref()
+        .map(|link| absolute_link(link, feed_url, parsed.site_link.as_deref()));
+    let normalized_title = arabic::normalize(&entry.title);
+    let normalized_summary = arabic::normalize(&entry.summary);
+    let feed_date = entry.published.or(entry.updated).map(crate::time::format);
+    let guid_is_unique = entry.guid.as_ref().is_some_and(|g| !repeated.contains(g));
+    let identity = dedup::identity_key(&IdentityInput {
+        link: link.as_deref(),
+        guid: entry.guid.as_deref(),
+        guid_is_unique,
+        feed_url,
+        normalized_title: &normalized_title,
+        date: feed_date.as_deref(),
+        normalized_summary: &normalized_summary,
+    });
+    let published_estimated = feed_date.is_none();
+    if published_estimated {
+        tracing::debug!(
+            feed = feed_url,
+            title = %entry.title,
+            "entry has no usable date; using the first-seen time"
+        );
+    }
+    let body = join_text(&entry.summary, &entry.content_text);
+    let mut record = ItemRecord {
+        identity: identity.key,
+        identity_kind: identity.kind.as_str().to_owned(),
+        url: link,
+        canonical_url: identity.canonical_url,
+        guid: entry.guid.clone(),
+        title: entry.title.clone(),
+        title_html: entry.title_html.clone(),
+        summary: entry.summary.clone(),
+        summary_html: entry.summary_html.clone(),
+        content_html: entry.content_html.clone(),
+        author: (!entry.authors.is_empty()).then(|| entry.authors.join(", ")),
+        categories: serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into()),
+        enclosures: enclosures_json(entry),
+        published_at: feed_date.unwrap_or_else(|| crate::time::format(now)),
+        published_estimated,
+        upstream_updated_at: entry.updated.map(crate::time::format),
+        language: entry.language.clone().or_else(|| parsed.language.clone()),
+        direction: arabic::direction(&format!("{} {}", entry.title, entry.summary)).to_owned(),
+        content_hash: String::new(),
+        search_title: arabic::stemmed_tokens(&entry.title).join(" "),
+        search_body: arabic::stemmed_tokens(&body).join(" "),
+        body_text: body,
+    };
+    record.content_hash = content_hash(&record, published_estimated);
+    record
+}
+
+/// A link as written, made absolute against the feed's URL (or its site link when the feed is a
+/// local file), since some feeds give paths like `/2026/11/article`.
+fn absolute_link(link: &str, feed_url: &str, site_link: Option<&str>) -> String {
+    if url::Url::parse(link).is_ok() {
+        return link.to_owned();
+    }
+    let base = [Some(feed_url), site_link]
+        .into_iter()
+        .flatten()
+        .filter_map(|b| url::Url::parse(b).ok())
+        .find(|b| matches!(b.scheme(), "http" | "https"));
+    base.and_then(|b| b.join(link).ok())
+        .map(String::from)
+        .unwrap_or_else(|| link.to_owned())
+}
+
+fn enclosures_json(entry: &Entry) -> String {
+    let list: Vec<serde_json::Value> = entry
+        .enclosures
+        .iter()
+        .map(|e| serde_json::json!({"url": e.url, "mime": e.mime, "length": e.length}))
+        .collect();
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+}
+
+/// Hash of the fields an upstream edit can change. An estimated date is left out: it is the
+/// time of this run, not something the feed said.
+fn content_hash(r: &ItemRecord, published_estimated: bool) -> String {
+    let mut hasher = Sha256::new();
+    let fields = [
+        r.url.as_deref(),
+        r.guid.as_deref(),
+        Some(r.title.as_str()),
+        r.title_html.as_deref(),
+        Some(r.summary.as_str()),
+        r.summary_html.as_deref(),
+        r.content_html.as_deref(),
+        r.author.as_deref(),
+        Some(r.categories.as_str()),
+        Some(r.enclosures.as_str()),
+        (!published_estimated).then_some(r.published_at.as_str()),
+        r.upstream_updated_at.as_deref(),
+        r.language.as_deref(),
+    ];
+    for field in fields {
+        hasher.update(field.unwrap_or("\u{0}").as_bytes());
+        hasher.update([0x1f]);
+    }
+    let digest = hasher.finalize();
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}

@@ -185,7 +185,9 @@ impl Writer<'_> {
 impl Store {
     /// Every stored feed with its health, in URL order.
     pub fn feeds(&self) -> Result<Vec<FeedRow>, StoreError> {
-        let mut stmt = self.conn().prepare(&format!("{FEED_ROW_SQL} ORDER BY f.url"))?;
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("{FEED_ROW_SQL} ORDER BY f.url"))?;
         let rows = stmt.query_map([], feed_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -210,6 +212,24 @@ impl Store {
         writer.commit()?;
         self.feed_state(url)?
             .ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    /// How many items per day the feed published over the last week (dates the feed gave, not
+    /// estimated ones), for the adaptive polling interval.
+    pub fn items_per_day(
+        &self,
+        feed_id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<f64, StoreError> {
+        let since = crate::time::format(now - chrono::Duration::days(7));
+        let count: i64 = self
+            .conn()
+            .prepare_cached(
+                "SELECT count(*) FROM item_feeds m JOIN items i ON i.id = m.item_id
+             WHERE m.feed_id = ?1 AND i.published_estimated = 0 AND i.published_at >= ?2",
+            )?
+            .query_row(params![feed_id, since], |row| row.get(0))?;
+        Ok(count as f64 / 7.0)
     }
 
     /// Saves polling state in a transaction of its own.

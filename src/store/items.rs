@@ -17,6 +17,8 @@ pub struct ItemRecord {
     pub summary: String,
     pub summary_html: Option<String>,
     pub content_html: Option<String>,
+    /// Plain text of summary and content together: what the tagger reads.
+    pub body_text: String,
     pub author: Option<String>,
     /// JSON array of category strings.
     pub categories: String,
@@ -110,9 +112,9 @@ impl<'c> Writer<'c> {
                 "INSERT INTO items(identity, identity_kind, url, canonical_url, guid, title,
                     title_html, summary, summary_html, content_html, author, categories,
                     enclosures, published_at, published_estimated, upstream_updated_at,
-                    first_seen_at, language, direction, content_hash)
+                    first_seen_at, language, direction, content_hash, body_text)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20)",
+                    ?17, ?18, ?19, ?20, ?21)",
             )?
             .execute(params![
                 r.identity,
@@ -135,6 +137,7 @@ impl<'c> Writer<'c> {
                 r.language,
                 r.direction,
                 r.content_hash,
+                r.body_text,
             ])?;
         let id = self.tx.last_insert_rowid();
         self.index(id, r)?;
@@ -152,7 +155,7 @@ impl<'c> Writer<'c> {
                     published_at = CASE WHEN ?14 THEN published_at ELSE ?13 END,
                     published_estimated = CASE WHEN ?14 THEN published_estimated ELSE 0 END,
                     upstream_updated_at = ?15, language = ?16, direction = ?17,
-                    content_hash = ?18, updated_at = ?19
+                    content_hash = ?18, updated_at = ?19, body_text = ?20
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -175,6 +178,7 @@ impl<'c> Writer<'c> {
                 r.direction,
                 r.content_hash,
                 now,
+                r.body_text,
             ])?;
         self.tx
             .prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
@@ -186,6 +190,17 @@ impl<'c> Writer<'c> {
         self.tx
             .prepare_cached("INSERT INTO items_fts(rowid, title, body) VALUES (?1, ?2, ?3)")?
             .execute(params![id, r.search_title, r.search_body])?;
+        Ok(())
+    }
+
+    /// Sets a value in the `meta` table inside this transaction.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute([key, value])?;
         Ok(())
     }
 
@@ -205,7 +220,14 @@ impl<'c> Writer<'c> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for tag in tags {
-            insert.execute(params![item_id, tag.tag, tag.score, tag.evidence, version, now])?;
+            insert.execute(params![
+                item_id,
+                tag.tag,
+                tag.score,
+                tag.evidence,
+                version,
+                now
+            ])?;
         }
         Ok(())
     }
@@ -266,9 +288,24 @@ mod tests {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
-        assert_eq!((title.as_str(), first.as_str(), updated.as_str()), ("new", "T1", "T2"));
-        assert_eq!(count(&store, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'new'"), 1);
-        assert_eq!(count(&store, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'old'"), 0);
+        assert_eq!(
+            (title.as_str(), first.as_str(), updated.as_str()),
+            ("new", "T1", "T2")
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'new'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'old'"
+            ),
+            0
+        );
     }
 
     #[test]
@@ -321,5 +358,74 @@ mod tests {
         w.replace_tags(id, &[tag("ai-infra")], "v2", "T2").unwrap();
         w.commit().unwrap();
         assert_eq!(count(&store, "SELECT count(*) FROM item_tags"), 1);
+    }
+
+    #[test]
+    fn a_full_database_fails_clearly_keeps_what_was_stored_and_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("full.db")).unwrap();
+        let w = store.writer().unwrap();
+        let feed = w.ensure_feed("http://a/feed", None).unwrap();
+        w.upsert_item(&record("url:kept", "kept"), feed, "T1")
+            .unwrap();
+        w.commit().unwrap();
+        let pages: i64 = store
+            .conn()
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        store.limit_pages_for_testing(pages).unwrap();
+
+        let big = "نص ".repeat(20_000);
+        let write_many = |store: &mut Store| -> Result<(), StoreError> {
+            let w = store.writer()?;
+            for i in 0..50 {
+                let mut r = record(&format!("url:{i}"), &format!("t{i}"));
+                r.body_text = big.clone();
+                r.search_body = big.clone();
+                w.upsert_item(&r, feed, "T2")?;
+            }
+            w.commit()
+        };
+        let err = write_many(&mut store).unwrap_err();
+        assert!(matches!(err, StoreError::Full(_)), "{err}");
+        assert!(err.to_string().contains("full"), "{err}");
+        assert_eq!(count(&store, "SELECT count(*) FROM items"), 1);
+        assert!(store.integrity_check().unwrap());
+
+        store.limit_pages_for_testing(1_000_000).unwrap();
+        write_many(&mut store).unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM items"), 51);
+    }
+
+    #[test]
+    fn a_read_only_database_gives_a_clear_error_and_stays_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        {
+            let mut store = Store::open(&path).unwrap();
+            let w = store.writer().unwrap();
+            let feed = w.ensure_feed("http://a/feed", None).unwrap();
+            w.upsert_item(&record("url:kept", "kept"), feed, "T1")
+                .unwrap();
+            w.commit().unwrap();
+        }
+        let conn = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut store = Store {
+            conn,
+            path: path.clone(),
+        };
+        let err = store.writer().and_then(|w| {
+            let feed = w.ensure_feed("http://b/feed", None)?;
+            w.upsert_item(&record("url:new", "new"), feed, "T2")?;
+            w.commit()
+        });
+        let err = err.unwrap_err();
+        assert!(matches!(err, StoreError::ReadOnly(_)), "{err}");
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(count(&store, "SELECT count(*) FROM items"), 1);
     }
 }

@@ -8,6 +8,7 @@ mod feeds;
 mod items;
 mod query;
 mod schema;
+mod tags;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,13 +19,16 @@ pub use feeds::{FeedRow, FeedState, FeedStatus};
 pub use items::{ItemRecord, StoredTag, UpsertOutcome, Writer};
 pub use query::{ItemFilter, ItemRow};
 pub use schema::LATEST_VERSION;
+pub use tags::{TAXONOMY_VERSION_KEY, TagSubject};
 
 /// How long a statement waits for another connection's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {path}: {source} (check the path and its permissions, or pass --db)")]
+    #[error(
+        "cannot open the database {path}: {source} (check the path and its permissions, or pass --db)"
+    )]
     Open {
         path: PathBuf,
         source: rusqlite::Error,
@@ -39,10 +43,31 @@ pub enum StoreError {
          it was written by a newer mirsad: upgrade mirsad (the database was not modified)"
     )]
     TooNew { found: i64, supported: i64 },
+    #[error(
+        "the database is full (no space left on its disk, or its max_page_count reached): \
+         nothing from this write was stored; free some space and mirsad catches up on the next cycle"
+    )]
+    Full(#[source] rusqlite::Error),
+    #[error(
+        "the database is read-only: check the permissions of the database file and its directory \
+         (mirsad needs to write the file and its -wal and -shm companions)"
+    )]
+    ReadOnly(#[source] rusqlite::Error),
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// Full and read-only databases get messages a person can act on.
+    fn from(err: rusqlite::Error) -> StoreError {
+        match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::Full(err),
+            Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly(err),
+            _ => StoreError::Sqlite(err),
+        }
+    }
 }
 
 /// An open mirsad database.
@@ -70,11 +95,10 @@ impl Store {
     /// Opens an existing database without creating or migrating it (for readers).
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::setup(conn, path)
     }
 
@@ -133,11 +157,20 @@ impl Store {
         Ok(())
     }
 
-    /// Runs `PRAGMA quick_check`; `Ok(true)` when the database is sound (the daemon's watchdog).
+    /// A cheap proof that the database answers (the daemon's watchdog gate): reads the schema.
+    /// A full `PRAGMA quick_check` would take seconds on a large store.
     pub fn health_check(&self) -> Result<bool, StoreError> {
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
+        Ok(tables > 0)
+    }
+
+    /// Runs `PRAGMA integrity_check`; `Ok(true)` when the database is sound.
+    pub fn integrity_check(&self) -> Result<bool, StoreError> {
         let verdict: String = self
             .conn
-            .query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
         Ok(verdict == "ok")
     }
 
@@ -148,6 +181,13 @@ impl Store {
             [],
             |row| row.get(0),
         )?)
+    }
+
+    /// Caps the database at `pages` pages: how tests simulate a full disk.
+    #[doc(hidden)]
+    pub fn limit_pages_for_testing(&self, pages: i64) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "max_page_count", pages)?;
+        Ok(())
     }
 
     /// The raw connection, for the store's own submodules and tests.

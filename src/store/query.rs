@@ -74,7 +74,9 @@ fn push_filter(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
         values.extend(std::iter::repeat_n(Value::Text(feed.clone()), 3));
     }
     if let Some(tag) = &filter.tag {
-        sql.push_str(" AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag = ?)");
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag = ?)",
+        );
         values.push(Value::Text(tag.clone()));
     }
     if let Some(since) = &filter.since {
@@ -89,7 +91,9 @@ fn push_filter(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
 
 fn push_limit(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
     sql.push_str(" LIMIT ?");
-    let limit = filter.limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let limit = filter
+        .limit
+        .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
     values.push(Value::Integer(limit));
 }
 

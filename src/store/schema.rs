@@ -49,6 +49,7 @@ CREATE TABLE items (
     summary             TEXT NOT NULL,
     summary_html        TEXT,
     content_html        TEXT,
+    body_text           TEXT NOT NULL DEFAULT '',
     author              TEXT,
     categories          TEXT NOT NULL DEFAULT '[]',
     enclosures          TEXT NOT NULL DEFAULT '[]',

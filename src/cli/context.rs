@@ -1,0 +1,101 @@
+//! What every command needs: the config (loaded only when there is one), the database and the
+//! tagger, resolved by the rules in DESIGN.md.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::config::{self, Config};
+use crate::store::Store;
+use crate::tagger::{Tagger, Taxonomy};
+
+pub struct Context {
+    config_flag: Option<PathBuf>,
+    db_flag: Option<PathBuf>,
+}
+
+impl Context {
+    pub fn new(config_flag: Option<PathBuf>, db_flag: Option<PathBuf>) -> Context {
+        Context {
+            config_flag,
+            db_flag,
+        }
+    }
+
+    /// The config file's path, whether or not it exists.
+    pub fn config_path(&self) -> PathBuf {
+        config::resolve_config_path(self.config_flag.as_deref())
+    }
+
+    /// Loads the config. An explicitly named file must exist; the default one may be absent.
+    pub fn config(&self) -> anyhow::Result<Option<Config>> {
+        let path = self.config_path();
+        if self.config_flag.is_none() && !path.exists() {
+            return Ok(None);
+        }
+        Config::load(&path).map(Some).map_err(anyhow::Error::from)
+    }
+
+    /// Loads the config, failing when there is none.
+    pub fn require_config(&self) -> anyhow::Result<Config> {
+        self.config()?.with_context(|| {
+            format!(
+                "no config file at {} (pass --config PATH or set MIRSAD_CONFIG)",
+                self.config_path().display()
+            )
+        })
+    }
+
+    /// The database path. With `--db` the config is not needed at all.
+    pub fn database_path(&self) -> anyhow::Result<PathBuf> {
+        if let Some(db) = &self.db_flag {
+            return Ok(db.clone());
+        }
+        let config = self.config()?;
+        Ok(config::resolve_database_path(None, config.as_ref()))
+    }
+
+    /// Opens (creating and migrating if needed) the database.
+    pub fn open_store(&self) -> anyhow::Result<Store> {
+        let path = self.database_path()?;
+        Ok(Store::open(&path)?)
+    }
+
+    /// Opens a database that must already exist (read-mostly commands).
+    pub fn open_existing_store(&self) -> anyhow::Result<Store> {
+        let path = self.database_path()?;
+        if !path.exists() {
+            anyhow::bail!(
+                "no database at {} yet: run `mirsad ingest FILE` or `mirsad run --once` first, or pass --db",
+                path.display()
+            );
+        }
+        Ok(Store::open_existing(&path)?)
+    }
+
+    /// The taxonomy: the config's `taxonomy` file, else the one built into the binary.
+    pub fn taxonomy(&self, config: Option<&Config>) -> anyhow::Result<Taxonomy> {
+        match config.and_then(|c| c.taxonomy.as_deref()) {
+            Some(path) => Ok(Taxonomy::load(&resolve_relative(path, config))?),
+            None => Ok(Taxonomy::builtin()),
+        }
+    }
+
+    /// The tagger built from [`Context::taxonomy`].
+    pub fn tagger(&self) -> anyhow::Result<Tagger> {
+        let config = if self.config_flag.is_some() || self.config_path().exists() {
+            self.config()?
+        } else {
+            None
+        };
+        Ok(Tagger::new(self.taxonomy(config.as_ref())?))
+    }
+}
+
+/// A path from the config, relative to the config file's directory.
+fn resolve_relative(path: &Path, config: Option<&Config>) -> PathBuf {
+    match config.and_then(|c| c.source.parent()) {
+        Some(dir) if path.is_relative() => dir.join(path),
+        _ => path.to_path_buf(),
+    }
+}

@@ -1,0 +1,147 @@
+//! `mirsad items` and `mirsad search`.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use clap::Args;
+
+use super::output::{Table, print_json_lines};
+use super::{Context, FilterArgs};
+use crate::store::{ItemFilter, ItemRow};
+
+#[derive(Debug, Args)]
+pub struct ItemsArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// JSON Lines: one object per item.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to find, in Arabic or Latin script; diacritics, hamza forms, tatweel and clitics
+    /// (و ب ل ال, ها ات …) do not matter.
+    pub query: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// JSON Lines: one object per item.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_items(ctx: &Context, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
+    let store = ctx.open_existing_store()?;
+    let filter = item_filter(&args.filter, Utc::now())?;
+    let items = store.items(&filter)?;
+    show(&items, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_search(ctx: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    let store = ctx.open_existing_store()?;
+    let mut filter = item_filter(&args.filter, Utc::now())?;
+    filter.limit = filter.limit.or(Some(50));
+    let items = store.search(&args.query, &filter)?;
+    show(&items, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(items: &[ItemRow], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json_lines(items);
+    }
+    let mut table = Table::new(&["ID", "PUBLISHED", "FEED", "TAGS", "TITLE"]);
+    for item in items {
+        table.row(vec![
+            item.id.to_string(),
+            item.published_at
+                .get(..16)
+                .unwrap_or(&item.published_at)
+                .replace('T', " "),
+            item.feed_names.join(", "),
+            item.tags
+                .iter()
+                .map(|t| t.trim_start_matches("ai-infra/"))
+                .filter(|t| *t != "ai-infra")
+                .collect::<Vec<_>>()
+                .join(","),
+            item.title.clone(),
+        ]);
+    }
+    if table.is_empty() {
+        eprintln!("no items match");
+    } else {
+        table.print()?;
+    }
+    Ok(())
+}
+
+/// Turns the command-line filters into store filters, resolving relative times against `now`.
+pub fn item_filter(args: &FilterArgs, now: DateTime<Utc>) -> anyhow::Result<ItemFilter> {
+    Ok(ItemFilter {
+        feed: args.feed.clone(),
+        tag: args.tag.clone(),
+        since: args
+            .since
+            .as_deref()
+            .map(|s| parse_time(s, now, false).context("--since"))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| parse_time(s, now, true).context("--until"))
+            .transpose()?,
+        limit: args.limit,
+    })
+}
+
+/// A duration ago (`7d`, `12h`), a date (`2026-11-01`, the day's end when `end_of_day`), or a
+/// full RFC 3339 time.
+pub fn parse_time(text: &str, now: DateTime<Utc>, end_of_day: bool) -> anyhow::Result<String> {
+    if let Ok(duration) = humantime::parse_duration(text) {
+        let ago = chrono::Duration::from_std(duration).context("duration too large")?;
+        return Ok(crate::time::format(now - ago));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let time = if end_of_day {
+            NaiveTime::from_hms_opt(23, 59, 59)
+        } else {
+            NaiveTime::from_hms_opt(0, 0, 0)
+        };
+        let at = date.and_time(time.unwrap_or_default()).and_utc();
+        return Ok(crate::time::format(at));
+    }
+    if let Some(at) = crate::time::parse(text) {
+        return Ok(crate::time::format(at));
+    }
+    anyhow::bail!("`{text}` is neither a duration (7d, 12h) nor a date (2026-11-01)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_accepts_durations_dates_and_timestamps() {
+        let now = crate::time::parse("2026-11-28T12:00:00Z").unwrap();
+        assert_eq!(
+            parse_time("7d", now, false).unwrap(),
+            "2026-11-21T12:00:00Z"
+        );
+        assert_eq!(
+            parse_time("2026-11-01", now, false).unwrap(),
+            "2026-11-01T00:00:00Z"
+        );
+        assert_eq!(
+            parse_time("2026-11-01", now, true).unwrap(),
+            "2026-11-01T23:59:59Z"
+        );
+        assert_eq!(
+            parse_time("2026-11-01T10:00:00+02:00", now, false).unwrap(),
+            "2026-11-01T08:00:00Z"
+        );
+        assert!(parse_time("last week", now, false).is_err());
+    }
+}

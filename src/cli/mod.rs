@@ -1,0 +1,156 @@
+//! The command line: argument definitions and one small function per command.
+//!
+//! Commands print human output (tables) for people and JSON Lines with `--json` for scripts.
+//! Errors reach `main` as `anyhow` errors with context, printed as one line on stderr.
+
+mod check;
+mod context;
+mod feeds;
+mod ingest;
+mod items;
+mod output;
+mod retag;
+mod run;
+mod tag;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use context::Context;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mirsad",
+    version,
+    about = "Watch Arabic tech-news feeds, store every item once in SQLite, tag AI-infrastructure news",
+    long_about = "mirsad (مرصاد, \"observatory\") polls Arabic tech-news RSS/Atom/JSON feeds, stores every \
+item exactly once in a SQLite database you can query directly, and tags the items about AI \
+infrastructure: data centres, AI chips, compute, energy for AI, cloud capacity and the money behind them.",
+    after_help = "Config: --config, else $MIRSAD_CONFIG, else /etc/mirsad/mirsad.toml, else config/mirsad.toml.\n\
+Database: --db, else the config's `database`, else $STATE_DIRECTORY/mirsad.db, else data/mirsad.db."
+)]
+pub struct Cli {
+    /// Config file (TOML).
+    #[arg(long, global = true, value_name = "PATH", env = "MIRSAD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// More log output (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors in the log output.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll the configured feeds forever (the daemon), or one cycle with --once.
+    Run(run::RunArgs),
+    /// Run the whole pipeline on local feed documents (RSS, Atom, JSON Feed); `-` reads stdin.
+    Ingest(ingest::IngestArgs),
+    /// List stored items, newest first.
+    Items(items::ItemsArgs),
+    /// Arabic-aware full-text search over stored items.
+    Search(items::SearchArgs),
+    /// Configured feeds with their health: last fetch, status, errors, items.
+    Feeds(feeds::FeedsArgs),
+    /// Tag text from stdin without storing it.
+    Tag(tag::TagArgs),
+    /// Re-apply the current taxonomy to every stored item.
+    Retag(retag::RetagArgs),
+    /// Validate the config and taxonomy; print what is wrong and where.
+    Check,
+}
+
+/// Filters shared by `items`, `search` and `export`.
+#[derive(Debug, Clone, Args)]
+pub struct FilterArgs {
+    /// Only items from this feed (its URL or name).
+    #[arg(long, value_name = "URL|NAME")]
+    pub feed: Option<String>,
+    /// Only items with this tag, e.g. ai-infra or ai-infra/chips.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only items published since a duration ago (7d, 12h) or a date (2026-11-01).
+    #[arg(long, value_name = "7d|DATE")]
+    pub since: Option<String>,
+    /// Only items published until a date (inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// At most this many items.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Parses the command line, runs the command and turns the outcome into an exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("mirsad: {}", one_line(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes on one line, most specific last.
+fn one_line(err: &anyhow::Error) -> String {
+    let parts: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+    let mut line = String::new();
+    for part in parts {
+        // Sources often repeat their cause in their own message; print each fact once.
+        if !line.contains(&part) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&part);
+        }
+    }
+    line
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Context::new(cli.config.clone(), cli.db.clone());
+    match cli.command {
+        Command::Run(args) => run::run(&ctx, &args),
+        Command::Ingest(args) => ingest::run(&ctx, &args),
+        Command::Items(args) => items::run_items(&ctx, &args),
+        Command::Search(args) => items::run_search(&ctx, &args),
+        Command::Feeds(args) => feeds::run(&ctx, &args),
+        Command::Tag(args) => tag::run(&ctx, &args),
+        Command::Retag(args) => retag::run(&ctx, &args),
+        Command::Check => check::run(&ctx),
+    }
+}
+
+/// Logs go to stderr: compact on a terminal; under systemd (JOURNAL_STREAM set) without
+/// timestamps, since journald adds its own.
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,mirsad=info",
+        (false, 1) => "info,mirsad=debug",
+        (false, _) => "debug,mirsad=trace",
+    };
+    let filter = EnvFilter::try_from_env("MIRSAD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .compact();
+    let result = if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().with_ansi(false).try_init()
+    } else {
+        builder.try_init()
+    };
+    // Already initialized (tests calling in-process) is fine.
+    drop(result);
+}

@@ -1,0 +1,166 @@
+//! Human output: plain tables whose columns line up with Arabic text (display width, not
+//! bytes), with bidi override characters removed so a title cannot disguise itself.
+
+use std::io::{IsTerminal, Write};
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::arabic::strip_bidi_controls;
+
+/// A simple left-aligned table; the last column takes what width is left and is cut to fit.
+pub struct Table {
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: &[&str]) -> Table {
+        Table {
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells.iter().map(|c| clean(c)).collect());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Prints to stdout; on a terminal the last column is cut to the terminal's width.
+    pub fn print(&self) -> std::io::Result<()> {
+        let width = terminal_width();
+        let mut out = std::io::stdout().lock();
+        out.write_all(self.render(width).as_bytes())?;
+        out.flush()
+    }
+
+    pub fn render(&self, total_width: Option<usize>) -> String {
+        let columns = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.width()).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate().take(columns) {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(cell.width());
+                }
+            }
+        }
+        if let (Some(total), Some(last)) = (total_width, widths.last_mut()) {
+            let others: usize =
+                widths_sum_except_last(&self.headers, &self.rows) + 2 * (columns - 1);
+            *last = (*last).min(total.saturating_sub(others).max(10));
+        }
+        let mut text = String::new();
+        push_line(&mut text, &self.headers, &widths);
+        for row in &self.rows {
+            push_line(&mut text, row, &widths);
+        }
+        text
+    }
+}
+
+fn widths_sum_except_last(headers: &[String], rows: &[Vec<String>]) -> usize {
+    let columns = headers.len().saturating_sub(1);
+    (0..columns)
+        .map(|i| {
+            let cells = rows.iter().filter_map(|r| r.get(i));
+            cells
+                .map(|c| c.width())
+                .chain(headers.get(i).map(|h| h.width()))
+                .max()
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+fn push_line(text: &mut String, cells: &[String], widths: &[usize]) {
+    let last = widths.len().saturating_sub(1);
+    for (i, width) in widths.iter().enumerate() {
+        let cell = cells.get(i).map(String::as_str).unwrap_or("");
+        let cut = truncate(cell, *width);
+        text.push_str(&cut);
+        if i < last {
+            text.push_str(&" ".repeat(width.saturating_sub(cut.width()) + 2));
+        }
+    }
+    text.push('\n');
+}
+
+/// Cuts `text` to at most `width` display columns, marking the cut with `…`.
+pub fn truncate(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// One line of display text: bidi controls removed, whitespace collapsed.
+pub fn clean(text: &str) -> String {
+    strip_bidi_controls(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The terminal's width when stdout is a terminal.
+fn terminal_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
+}
+
+/// Prints one JSON value per line.
+pub fn print_json_lines<T: serde::Serialize>(values: &[T]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for value in values {
+        serde_json::to_writer(&mut out, value)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align_by_display_width_with_arabic() {
+        let mut table = Table::new(&["A", "TITLE"]);
+        table.row(vec!["إنفيديا".into(), "x".into()]);
+        table.row(vec!["ab".into(), "y".into()]);
+        let text = table.render(None);
+        let lines: Vec<&str> = text.lines().collect();
+        let col = |line: &str, needle: char| line[..line.find(needle).unwrap()].width();
+        assert_eq!(col(lines[1], 'x'), col(lines[2], 'y'));
+    }
+
+    #[test]
+    fn truncation_respects_width_and_marks_the_cut() {
+        let cut = truncate("مراكز البيانات العملاقة", 8);
+        assert!(cut.width() <= 8);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn cells_lose_bidi_overrides_and_newlines() {
+        assert_eq!(clean("a\u{202E}b\n c"), "ab c");
+    }
+}

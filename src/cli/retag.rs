@@ -1,0 +1,58 @@
+//! `mirsad retag`: re-applies the current taxonomy to every stored item (see crate::retag).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::Context;
+use crate::retag::retag_all;
+
+#[derive(Debug, Args)]
+pub struct RetagArgs {
+    /// Start over even if an interrupted retag with the same taxonomy could be resumed.
+    #[arg(long)]
+    pub restart: bool,
+}
+
+pub fn run(ctx: &Context, args: &RetagArgs) -> anyhow::Result<ExitCode> {
+    let tagger = ctx.tagger()?;
+    let store = ctx.open_existing_store()?;
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(u64::try_from(store.count_items()?).unwrap_or(0));
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} items  {elapsed} (eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let store = std::sync::Mutex::new(store);
+    let lock = || {
+        store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    let summary = retag_all(lock, &tagger, args.restart, |n| progress.inc(n as u64))?;
+    progress.finish_and_clear();
+    println!(
+        "retagged {} items with taxonomy {}",
+        summary.items,
+        tagger.taxonomy().version()
+    );
+    let tags: std::collections::BTreeSet<&String> =
+        summary.added.keys().chain(summary.removed.keys()).collect();
+    if tags.is_empty() {
+        println!("no tag changed");
+    }
+    for tag in tags {
+        println!(
+            "{tag:<22} +{:<6} -{}",
+            summary.added.get(tag).copied().unwrap_or(0),
+            summary.removed.get(tag).copied().unwrap_or(0)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,60 @@
+//! `mirsad run`: the daemon, or one cycle with `--once`.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::Context;
+use crate::daemon::{self, RunOptions};
+use crate::pipeline::Pipeline;
+use crate::tagger::Tagger;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run one cycle (the feeds that are due) and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: fetch every enabled feed, due or not.
+    #[arg(long, requires = "once")]
+    pub all: bool,
+}
+
+pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let config = ctx.require_config()?;
+    let store = ctx.open_store()?;
+    let pipeline = Pipeline::new(Tagger::new(ctx.taxonomy(Some(&config))?));
+    if config.feeds.iter().all(|f| !f.enabled) {
+        anyhow::bail!(
+            "no enabled feeds in {}: add [[feeds]] entries with a url",
+            ctx.config_path().display()
+        );
+    }
+    let options = RunOptions {
+        once: args.once,
+        all: args.all,
+        progress: args.once && std::io::stderr().is_terminal(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    tracing::info!(
+        config = %ctx.config_path().display(),
+        database = %store.path().display(),
+        feeds = config.feeds.len(),
+        "mirsad starting"
+    );
+    let summary = runtime.block_on(daemon::run(
+        ctx.config_path(),
+        config,
+        store,
+        pipeline,
+        options,
+    ))?;
+    if args.once {
+        println!("{}", summary.line());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,130 @@
+//! `mirsad tag`: tags text from stdin without storing anything.
+
+use std::io::{BufRead, Read, Write};
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Deserialize;
+
+use super::Context;
+use crate::tagger::{Tagger, Tagging};
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// Input is JSON Lines `{"id", "title", "summary"}`; output one JSON object per line.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Show each matched rule with its words and score, and the near-misses.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct InputItem {
+    #[serde(default)]
+    id: serde_json::Value,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    summary: String,
+}
+
+pub fn run(ctx: &Context, args: &TagArgs) -> anyhow::Result<ExitCode> {
+    let tagger = ctx.tagger()?;
+    if args.jsonl {
+        return tag_jsonl(&tagger);
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    let (title, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+    let tagging = tagger.tag(title, body);
+    print!("{}", render(&tagging, args.explain));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One output line per input line; a malformed line gets an error object and the rest go on.
+fn tag_jsonl(tagger: &Tagger) -> anyhow::Result<ExitCode> {
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
+    for (index, line) in stdin.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value = match serde_json::from_str::<InputItem>(&line) {
+            Ok(item) => {
+                let tagging = tagger.tag(&item.title, &item.summary);
+                jsonl_output(item.id, &tagging)
+            }
+            Err(err) => serde_json::json!({
+                "line": index + 1,
+                "error": format!("not a JSON object with id, title, summary: {err}"),
+            }),
+        };
+        serde_json::to_writer(&mut out, &value)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn jsonl_output(id: serde_json::Value, tagging: &Tagging) -> serde_json::Value {
+    let tags: Vec<&str> = tagging.tags.iter().map(|t| t.tag.as_str()).collect();
+    let score: serde_json::Map<String, serde_json::Value> = tagging
+        .tags
+        .iter()
+        .map(|t| (t.tag.clone(), serde_json::json!(t.score)))
+        .collect();
+    let evidence: Vec<serde_json::Value> = tagging
+        .tags
+        .iter()
+        .flat_map(|t| {
+            t.evidence.iter().map(move |e| {
+                let mut value = serde_json::to_value(e).unwrap_or_default();
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("tag".into(), serde_json::json!(t.tag));
+                }
+                value
+            })
+        })
+        .collect();
+    serde_json::json!({"id": id, "tags": tags, "score": score, "evidence": evidence})
+}
+
+/// Human output: the tags with scores; with `explain`, every piece of evidence and the near-misses.
+pub fn render(tagging: &Tagging, explain: bool) -> String {
+    let mut text = String::new();
+    if tagging.tags.is_empty() {
+        text.push_str("no tags\n");
+    }
+    for tag in &tagging.tags {
+        text.push_str(&format!("{:<22} {:>6.2}\n", tag.tag, tag.score));
+        if explain {
+            for e in &tag.evidence {
+                text.push_str(&format!(
+                    "    {:<5} «{}»  rule {}  +{:.2}\n",
+                    e.field.as_str(),
+                    e.matched,
+                    e.rule,
+                    e.weight
+                ));
+            }
+        }
+    }
+    if explain && !tagging.near_misses.is_empty() {
+        text.push_str("near misses (below the threshold):\n");
+        for miss in &tagging.near_misses {
+            text.push_str(&format!("{:<22} {:>6.2}\n", miss.tag, miss.score));
+            for e in &miss.evidence {
+                text.push_str(&format!(
+                    "    {:<5} «{}»  rule {}  +{:.2}\n",
+                    e.field.as_str(),
+                    e.matched,
+                    e.rule,
+                    e.weight
+                ));
+            }
+        }
+    }
+    text
+}

@@ -1,0 +1,367 @@
+//! One polling cycle: fetch the due feeds concurrently (within the global and per-host limits),
+//! parse each body on a worker thread, and store each feed's items and state in one short
+//! transaction. A slow, failing or hostile feed only ever costs its own slot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use indicatif::ProgressBar;
+use tokio::sync::{Semaphore, watch};
+
+use super::schedule::{self, Limits, Observation};
+use crate::config::{Config, FeedConfig};
+use crate::feed::ParsedFeed;
+use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
+use crate::pipeline::{FeedRef, IngestReport, Pipeline};
+use crate::store::{FeedState, Store};
+
+/// Everything a cycle shares between its feed tasks.
+pub struct Shared {
+    pub store: Arc<Mutex<Store>>,
+    pub pipeline: Arc<Pipeline>,
+    pub fetcher: Arc<Fetcher>,
+}
+
+/// One feed to fetch in this cycle, with its stored state.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub feed: FeedConfig,
+    pub state: FeedState,
+}
+
+/// The cycle's totals, for the summary line, `STATUS=` and the live exports.
+#[derive(Debug, Clone, Default)]
+pub struct CycleSummary {
+    pub feeds: usize,
+    pub fetched: usize,
+    pub not_modified: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub items: IngestReport,
+    pub elapsed: Duration,
+}
+
+impl CycleSummary {
+    pub fn line(&self) -> String {
+        format!(
+            "{} feeds: {} fetched, {} not modified, {} failed{}; items: {} new, {} updated; {:.1} s",
+            self.feeds,
+            self.fetched,
+            self.not_modified,
+            self.failed,
+            if self.skipped > 0 {
+                format!(", {} not started (stopping)", self.skipped)
+            } else {
+                String::new()
+            },
+            self.items.new,
+            self.items.updated,
+            self.elapsed.as_secs_f64()
+        )
+    }
+
+    /// True when the cycle stored something new or changed.
+    pub fn changed_anything(&self) -> bool {
+        self.items.new + self.items.updated > 0
+    }
+}
+
+/// How one feed's fetch ended.
+enum FeedResult {
+    Fetched(IngestReport),
+    NotModified,
+    Failed,
+    Skipped,
+}
+
+/// The feeds due at `now` (every enabled feed with `all`), with their stored state.
+pub fn due_plans(
+    store: &mut Store,
+    config: &Config,
+    now: DateTime<Utc>,
+    all: bool,
+) -> Result<Vec<Plan>, crate::store::StoreError> {
+    let now_text = crate::time::format(now);
+    let mut plans = Vec::new();
+    for feed in config.feeds.iter().filter(|f| f.enabled) {
+        let state = match store.feed_state(&feed.url)? {
+            Some(state) => state,
+            None => store.ensure_feed_state(&feed.url, feed.name.as_deref())?,
+        };
+        if state.disabled {
+            continue;
+        }
+        let due = all
+            || state
+                .next_fetch_at
+                .as_deref()
+                .is_none_or(|next| *next <= *now_text);
+        if due {
+            plans.push(Plan {
+                feed: feed.clone(),
+                state,
+            });
+        }
+    }
+    Ok(plans)
+}
+
+/// Fetches, parses and stores every plan; stops starting new fetches once `stop` turns true.
+pub async fn run_cycle(
+    shared: &Shared,
+    config: &Config,
+    plans: Vec<Plan>,
+    stop: watch::Receiver<bool>,
+    progress: Option<ProgressBar>,
+) -> CycleSummary {
+    let started = Instant::now();
+    let global = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
+    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let limits = limits(config);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut summary = CycleSummary {
+        feeds: plans.len(),
+        ..CycleSummary::default()
+    };
+    for plan in plans {
+        let host = host_of(plan.state.fetch_url.as_deref().unwrap_or(&plan.feed.url));
+        let host_limit = per_host
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(config.fetch.per_host.max(1))))
+            .clone();
+        let global = global.clone();
+        let store = shared.store.clone();
+        let pipeline = shared.pipeline.clone();
+        let fetcher = shared.fetcher.clone();
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            let Ok(_host_permit) = host_limit.acquire_owned().await else {
+                return FeedResult::Skipped;
+            };
+            let Ok(_permit) = global.acquire_owned().await else {
+                return FeedResult::Skipped;
+            };
+            if *stop.borrow() {
+                return FeedResult::Skipped;
+            }
+            poll_feed(plan, &fetcher, store, pipeline, limits).await
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(FeedResult::Fetched(report)) => {
+                summary.fetched += 1;
+                summary.items.add(&report);
+            }
+            Ok(FeedResult::NotModified) => summary.not_modified += 1,
+            Ok(FeedResult::Failed) => summary.failed += 1,
+            Ok(FeedResult::Skipped) => summary.skipped += 1,
+            Err(err) => {
+                tracing::error!(error = %err, "a feed task failed unexpectedly");
+                summary.failed += 1;
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    }
+    summary.elapsed = started.elapsed();
+    summary
+}
+
+pub fn limits(config: &Config) -> Limits {
+    Limits {
+        min_interval: config.fetch.min_interval,
+        max_interval: config.fetch.max_interval,
+        max_backoff: config.fetch.max_backoff,
+    }
+}
+
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Fetch → parse (worker thread) → store (one transaction, with the feed's new state).
+async fn poll_feed(
+    plan: Plan,
+    fetcher: &Fetcher,
+    store: Arc<Mutex<Store>>,
+    pipeline: Arc<Pipeline>,
+    limits: Limits,
+) -> FeedResult {
+    let url = plan
+        .state
+        .fetch_url
+        .clone()
+        .unwrap_or_else(|| plan.feed.url.clone());
+    let request = FetchRequest {
+        url,
+        etag: plan.state.etag.clone(),
+        last_modified: plan.state.last_modified.clone(),
+        user_agent: plan.feed.user_agent.clone(),
+    };
+    let outcome = fetcher.fetch(&request).await;
+    let parsed = match outcome.body() {
+        Some(body) => {
+            let bytes = body.body.clone();
+            let charset = body.charset.clone();
+            let joined =
+                tokio::task::spawn_blocking(move || crate::feed::parse(&bytes, charset.as_deref()))
+                    .await;
+            Some(joined.unwrap_or_else(|err| {
+                Err(crate::feed::FeedError::ParserCrashed {
+                    detail: format!("parser task failed: {err}"),
+                })
+            }))
+        }
+        None => None,
+    };
+    let feed_url = plan.feed.url.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut store = store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        store_outcome(&mut store, &pipeline, &plan, &outcome, parsed, limits)
+    })
+    .await;
+    match stored {
+        Ok(Ok(result)) => result,
+        Ok(Err(err)) => {
+            tracing::error!(feed = %feed_url, error = %err, "could not store the feed's items; nothing from this fetch was kept, the next cycle retries");
+            FeedResult::Failed
+        }
+        Err(err) => {
+            tracing::error!(feed = %feed_url, error = %err, "the store task failed");
+            FeedResult::Failed
+        }
+    }
+}
+
+/// Writes the items (if any) and the feed's new state in one transaction, and logs the fetch.
+fn store_outcome(
+    store: &mut Store,
+    pipeline: &Pipeline,
+    plan: &Plan,
+    outcome: &FetchOutcome,
+    parsed: Option<Result<ParsedFeed, crate::feed::FeedError>>,
+    limits: Limits,
+) -> Result<FeedResult, crate::store::StoreError> {
+    let now = Utc::now();
+    let items_per_day = store.items_per_day(plan.state.id, now)?;
+    let writer = store.writer()?;
+    let mut report = IngestReport::default();
+    let mut ttl = None;
+    let error: Option<String> = match (&outcome.result, parsed) {
+        (Err(err), _) => Some(err.to_string()),
+        (Ok(_), Some(Err(err))) => Some(err.to_string()),
+        (Ok(_), Some(Ok(parsed))) => {
+            let feed = FeedRef {
+                url: &plan.feed.url,
+                name: plan.feed.name.as_deref(),
+            };
+            report = pipeline.write_document(&writer, feed, &parsed, now)?;
+            ttl = parsed
+                .ttl_minutes
+                .map(|m| Duration::from_secs(u64::from(m) * 60));
+            None
+        }
+        (Ok(_), None) => None,
+    };
+    let state = next_state(
+        &plan.state,
+        plan,
+        outcome,
+        error.as_deref(),
+        now,
+        ttl,
+        items_per_day,
+        limits,
+    );
+    writer.save_feed_state(&state)?;
+    writer.commit()?;
+    log_fetch(plan, outcome, &report, error.as_deref());
+    Ok(match (error, outcome.is_not_modified()) {
+        (Some(_), _) => FeedResult::Failed,
+        (None, true) => FeedResult::NotModified,
+        (None, false) => FeedResult::Fetched(report),
+    })
+}
+
+/// The feed's state after this fetch: validators, health and the next fetch time.
+#[allow(clippy::too_many_arguments)]
+fn next_state(
+    old: &FeedState,
+    plan: &Plan,
+    outcome: &FetchOutcome,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+    ttl: Option<Duration>,
+    items_per_day: f64,
+    limits: Limits,
+) -> FeedState {
+    let mut state = old.clone();
+    state.last_fetch_at = Some(crate::time::format(now));
+    state.last_status = outcome.status.map(i64::from);
+    if outcome.etag.is_some() || outcome.last_modified.is_some() {
+        state.etag = outcome.etag.clone();
+        state.last_modified = outcome.last_modified.clone();
+    }
+    if let Some(moved) = &outcome.permanent_redirect
+        && state.fetch_url.as_deref() != Some(moved.as_str())
+    {
+        tracing::info!(feed = %plan.feed.url, to = %moved, "feed moved permanently; fetching the new URL from now on");
+        state.fetch_url = Some(moved.clone());
+    }
+    match error {
+        None => {
+            state.error_count = 0;
+            state.last_error = None;
+        }
+        Some(message) => {
+            state.error_count += 1;
+            state.last_error = Some(message.to_owned());
+        }
+    }
+    if outcome.is_gone() {
+        state.disabled = true;
+        state.disabled_reason = Some(
+            "410 Gone: the server says this feed was removed; fix its URL in the config or remove it"
+                .to_owned(),
+        );
+    }
+    let observation = Observation {
+        configured: plan.feed.interval,
+        items_per_day,
+        ttl,
+        cache_until: outcome.cache_until,
+        retry_after: outcome.retry_after,
+        errors: u32::try_from(state.error_count).unwrap_or(u32::MAX),
+    };
+    let jitter = rand::random_range(-1.0..=1.0);
+    state.next_fetch_at = Some(crate::time::format(schedule::next_fetch(
+        now,
+        &observation,
+        &limits,
+        jitter,
+    )));
+    state
+}
+
+fn log_fetch(plan: &Plan, outcome: &FetchOutcome, report: &IngestReport, error: Option<&str>) {
+    let status = outcome.status.unwrap_or(0);
+    let ms = outcome.elapsed.as_millis() as u64;
+    match error {
+        None => tracing::info!(
+            feed = %plan.feed.url, status, bytes = outcome.bytes, new = report.new,
+            updated = report.updated, ms, "fetched"
+        ),
+        Some(error) => tracing::warn!(
+            feed = %plan.feed.url, status, bytes = outcome.bytes, ms, error, "fetch failed"
+        ),
+    }
+}

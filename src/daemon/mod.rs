@@ -1,0 +1,295 @@
+//! The daemon: polls the configured feeds forever (or one cycle with `--once`), under systemd
+//! or on a terminal.
+//!
+//! Each feed's `next_fetch_at` lives in the store, so a restart resumes the schedule instead of
+//! fetching everything at once. SIGTERM/SIGINT stop new fetches and let in-flight ones finish
+//! (bounded); SIGHUP reloads the config, keeping the old one if the new one is broken.
+
+pub mod cycle;
+pub mod schedule;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use sd_notify::NotifyState;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::fetch::{FetchOptions, Fetcher};
+use crate::pipeline::Pipeline;
+use crate::retag;
+use crate::store::Store;
+use cycle::{CycleSummary, Shared};
+
+/// How long in-flight fetches may run on after a stop signal.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// The longest the daemon sleeps between looks at the schedule.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// What `mirsad run` was asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub once: bool,
+    pub all: bool,
+    pub progress: bool,
+}
+
+/// The fetcher settings from `[fetch]`.
+pub fn fetch_options(config: &Config) -> FetchOptions {
+    FetchOptions {
+        user_agent: config
+            .fetch
+            .user_agent
+            .clone()
+            .unwrap_or_else(FetchOptions::default_user_agent),
+        timeout: config.fetch.timeout,
+        connect_timeout: config.fetch.connect_timeout,
+        max_body: config.fetch.max_body,
+        max_redirects: 5,
+        allow_private_redirects: config.fetch.allow_private_redirects,
+    }
+}
+
+/// Runs the daemon until stopped (or one cycle with `once`); returns the last cycle's summary.
+pub async fn run(
+    config_path: PathBuf,
+    mut config: Config,
+    store: Store,
+    pipeline: Pipeline,
+    options: RunOptions,
+) -> anyhow::Result<CycleSummary> {
+    let fetcher = Fetcher::new(fetch_options(&config)).context("cannot set up the HTTP client")?;
+    let shared = Shared {
+        store: Arc::new(Mutex::new(store)),
+        pipeline: Arc::new(pipeline),
+        fetcher: Arc::new(fetcher),
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut signals = Signals::new()?;
+    notify(&[NotifyState::Ready, NotifyState::Status("started")]);
+    let watchdog = spawn_watchdog(shared.store.clone());
+    if !options.once {
+        spawn_retag_if_stale(&shared);
+    }
+
+    let mut last = CycleSummary::default();
+    loop {
+        let plans = {
+            let mut store = lock(&shared.store);
+            cycle::due_plans(&mut store, &config, Utc::now(), options.all && options.once)?
+        };
+        if !plans.is_empty() || options.once {
+            let progress = options.progress.then(|| progress_bar(plans.len()));
+            let run = cycle::run_cycle(&shared, &config, plans, stop_rx.clone(), progress.clone());
+            tokio::pin!(run);
+            let summary = tokio::select! {
+                summary = &mut run => summary,
+                () = signals.stop() => {
+                    stop_gracefully(&stop_tx);
+                    match tokio::time::timeout(STOP_GRACE, &mut run).await {
+                        Ok(summary) => summary,
+                        Err(_) => {
+                            tracing::warn!("in-flight fetches did not finish within {STOP_GRACE:?}; stopping anyway (their feeds are retried next run)");
+                            CycleSummary::default()
+                        }
+                    }
+                }
+            };
+            if let Some(bar) = progress {
+                bar.finish_and_clear();
+            }
+            tracing::info!("cycle: {}", summary.line());
+            notify(&[NotifyState::Status(&summary.line())]);
+            last = summary;
+        }
+        if options.once || *stop_rx.borrow() {
+            break;
+        }
+        let sleep = time_to_next_fetch(&shared.store, &config);
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            event = signals.next() => match event {
+                SignalEvent::Stop => {
+                    stop_gracefully(&stop_tx);
+                    break;
+                }
+                SignalEvent::Reload => config = reload(&config_path, config),
+            },
+        }
+    }
+    watchdog.abort();
+    notify(&[NotifyState::Stopping]);
+    Ok(last)
+}
+
+fn stop_gracefully(stop_tx: &watch::Sender<bool>) {
+    tracing::info!("stopping: no new fetches; letting in-flight ones finish");
+    notify(&[NotifyState::Stopping]);
+    stop_tx.send_replace(true);
+}
+
+/// Reads the config again; a broken config is reported and the old one kept.
+fn reload(path: &std::path::Path, old: Config) -> Config {
+    notify(&[NotifyState::Reloading]);
+    let config = match Config::load(path) {
+        Ok(new) => {
+            let added = new
+                .feeds
+                .iter()
+                .filter(|f| !old.feeds.iter().any(|o| o.url == f.url))
+                .count();
+            let removed = old
+                .feeds
+                .iter()
+                .filter(|o| !new.feeds.iter().any(|f| f.url == o.url))
+                .count();
+            tracing::info!(
+                feeds = new.feeds.len(),
+                added,
+                removed,
+                "reloaded the config"
+            );
+            new
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "the new config is invalid; keeping the old one");
+            old
+        }
+    };
+    notify(&[NotifyState::Ready]);
+    config
+}
+
+/// Until the earliest next fetch among the configured feeds, between 1 s and a minute.
+fn time_to_next_fetch(store: &Arc<Mutex<Store>>, config: &Config) -> Duration {
+    let store = lock(store);
+    let now = Utc::now();
+    let earliest = config
+        .feeds
+        .iter()
+        .filter(|f| f.enabled)
+        .filter_map(|f| store.feed_state(&f.url).ok().flatten())
+        .filter(|s| !s.disabled)
+        .filter_map(|s| s.next_fetch_at.as_deref().and_then(crate::time::parse))
+        .min();
+    earliest
+        .and_then(|at| (at - now).to_std().ok())
+        .unwrap_or(Duration::from_secs(1))
+        .clamp(Duration::from_secs(1), MAX_SLEEP)
+}
+
+fn lock(store: &Arc<Mutex<Store>>) -> std::sync::MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn progress_bar(total: usize) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} feeds  {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// `sd_notify`; a no-op when not under systemd.
+fn notify(states: &[NotifyState<'_>]) {
+    if let Err(err) = sd_notify::notify(states) {
+        tracing::debug!(error = %err, "sd_notify failed");
+    }
+}
+
+/// Pings the systemd watchdog while the store answers; a stuck store stops the pings, and
+/// systemd restarts the service.
+fn spawn_watchdog(store: Arc<Mutex<Store>>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let Some(period) = sd_notify::watchdog_enabled() else {
+            return;
+        };
+        let mut ticker = tokio::time::interval(period / 2);
+        loop {
+            ticker.tick().await;
+            let store = store.clone();
+            let healthy = tokio::task::spawn_blocking(move || lock(&store).health_check())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(false);
+            if healthy {
+                notify(&[NotifyState::Watchdog]);
+            } else {
+                tracing::error!("store health check failed; withholding the watchdog ping");
+            }
+        }
+    })
+}
+
+/// When the taxonomy changed since the stored tags were made, retag in the background, one
+/// batch per lock so fetches keep flowing.
+fn spawn_retag_if_stale(shared: &Shared) {
+    let store = shared.store.clone();
+    let pipeline = shared.pipeline.clone();
+    tokio::task::spawn_blocking(move || {
+        let stale = retag::is_stale(&lock(&store), pipeline.tagger());
+        match stale {
+            Ok(false) => {}
+            Ok(true) => {
+                tracing::info!("the taxonomy changed; retagging stored items in the background");
+                let result = retag::retag_all(|| lock(&store), pipeline.tagger(), false, |_| {});
+                match result {
+                    Ok(summary) => {
+                        tracing::info!(items = summary.items, "background retag finished")
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "background retag failed; run `mirsad retag`")
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not check whether tags are stale"),
+        }
+    });
+}
+
+/// The signals the daemon reacts to.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> anyhow::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+            hup: signal(SignalKind::hangup()).context("cannot watch SIGHUP")?,
+        })
+    }
+
+    async fn stop(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+
+    /// The next stop or reload signal.
+    async fn next(&mut self) -> SignalEvent {
+        tokio::select! {
+            _ = self.term.recv() => SignalEvent::Stop,
+            _ = self.int.recv() => SignalEvent::Stop,
+            _ = self.hup.recv() => SignalEvent::Reload,
+        }
+    }
+}
+
+enum SignalEvent {
+    Stop,
+    Reload,
+}

@@ -1,0 +1,219 @@
+//! When to fetch a feed next: pure functions of what the last fetch said, so every rule of the
+//! polite-polling policy is unit-tested without a clock or a network.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// The limits from `[fetch]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    pub max_backoff: Duration,
+}
+
+/// What is known about a feed when its next fetch is planned.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Observation {
+    /// The feed's configured `interval`, which overrides the adaptive one.
+    pub configured: Option<Duration>,
+    /// Items the feed published per day recently.
+    pub items_per_day: f64,
+    /// The feed's RSS `<ttl>`.
+    pub ttl: Option<Duration>,
+    /// `Cache-Control: max-age` / `Expires`, as an absolute time.
+    pub cache_until: Option<DateTime<Utc>>,
+    /// `Retry-After` from a 429 or 503.
+    pub retry_after: Option<DateTime<Utc>>,
+    /// Consecutive failures, counting the fetch just made.
+    pub errors: u32,
+}
+
+/// The feed's regular interval: configured, else about one fetch per new item, within limits.
+pub fn base_interval(obs: &Observation, limits: &Limits) -> Duration {
+    if let Some(configured) = obs.configured {
+        return configured;
+    }
+    let adaptive = if obs.items_per_day > 0.0 {
+        Duration::from_secs_f64(
+            (86_400.0 / obs.items_per_day).min(limits.max_interval.as_secs_f64()),
+        )
+    } else {
+        limits.max_interval
+    };
+    adaptive.clamp(
+        limits.min_interval,
+        limits.max_interval.max(limits.min_interval),
+    )
+}
+
+/// The delay before the next fetch, before jitter: the base interval, doubled per consecutive
+/// error up to `max_backoff`. A failing feed is never dropped: it keeps being retried at the cap.
+pub fn delay(obs: &Observation, limits: &Limits) -> Duration {
+    let base = base_interval(obs, limits);
+    if obs.errors == 0 {
+        return base;
+    }
+    let factor = 2f64.powi(obs.errors.min(30) as i32);
+    let backoff = base.as_secs_f64() * factor;
+    Duration::from_secs_f64(backoff.min(limits.max_backoff.as_secs_f64()))
+}
+
+/// The time of the next fetch. `jitter` in [-1, 1] spreads it by up to ±10 % so feeds of one
+/// host do not fire together. Never earlier than the server's `Retry-After`, its cache lifetime
+/// or the feed's `<ttl>` allow.
+pub fn next_fetch(
+    now: DateTime<Utc>,
+    obs: &Observation,
+    limits: &Limits,
+    jitter: f64,
+) -> DateTime<Utc> {
+    let delay = delay(obs, limits).as_secs_f64() * (1.0 + 0.1 * jitter.clamp(-1.0, 1.0));
+    let mut next = now + chrono::Duration::milliseconds((delay * 1000.0) as i64);
+    // Server-given times are bounded by max_backoff: a hostile `<ttl>`, `max-age` or
+    // `Retry-After` must not stop polling for years.
+    let latest =
+        now + chrono::Duration::from_std(limits.max_backoff).unwrap_or(chrono::Duration::days(1));
+    if let Some(ttl) = obs.ttl
+        && let Ok(ttl) = chrono::Duration::from_std(ttl)
+    {
+        next = next.max((now + ttl).min(latest));
+    }
+    if obs.errors == 0
+        && let Some(until) = obs.cache_until
+    {
+        next = next.max(until.min(latest));
+    }
+    if let Some(retry) = obs.retry_after {
+        next = next.max(retry.min(latest));
+    }
+    next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Duration = Duration::from_secs(600);
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn limits() -> Limits {
+        Limits {
+            min_interval: MIN,
+            max_interval: 6 * HOUR,
+            max_backoff: 24 * HOUR,
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        crate::time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn configured_interval_wins_over_adaptive() {
+        let obs = Observation {
+            configured: Some(Duration::from_secs(1800)),
+            items_per_day: 500.0,
+            ..Default::default()
+        };
+        assert_eq!(base_interval(&obs, &limits()), Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn adaptive_interval_follows_publishing_rate_within_limits() {
+        let busy = Observation {
+            items_per_day: 48.0,
+            ..Default::default()
+        };
+        assert_eq!(base_interval(&busy, &limits()), Duration::from_secs(1800));
+        let frantic = Observation {
+            items_per_day: 10_000.0,
+            ..Default::default()
+        };
+        assert_eq!(base_interval(&frantic, &limits()), MIN);
+        let quiet = Observation::default();
+        assert_eq!(base_interval(&quiet, &limits()), 6 * HOUR);
+    }
+
+    #[test]
+    fn errors_back_off_exponentially_up_to_the_cap() {
+        let mut obs = Observation {
+            configured: Some(HOUR),
+            ..Default::default()
+        };
+        let delays: Vec<u64> = (0..8)
+            .map(|errors| {
+                obs.errors = errors;
+                delay(&obs, &limits()).as_secs() / 3600
+            })
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 24, 24, 24]);
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent() {
+        let now = at("2026-01-01T00:00:00Z");
+        let obs = Observation {
+            configured: Some(HOUR),
+            ..Default::default()
+        };
+        let early = next_fetch(now, &obs, &limits(), -1.0);
+        let late = next_fetch(now, &obs, &limits(), 1.0);
+        assert_eq!(early, at("2026-01-01T00:54:00Z"));
+        assert_eq!(late, at("2026-01-01T01:06:00Z"));
+    }
+
+    #[test]
+    fn retry_after_is_the_earliest_next_fetch() {
+        let now = at("2026-01-01T00:00:00Z");
+        let obs = Observation {
+            configured: Some(MIN),
+            retry_after: Some(at("2026-01-01T05:00:00Z")),
+            errors: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            next_fetch(now, &obs, &limits(), 0.0),
+            at("2026-01-01T05:00:00Z")
+        );
+    }
+
+    #[test]
+    fn server_given_times_are_capped_at_max_backoff() {
+        let now = at("2026-01-01T00:00:00Z");
+        let obs = Observation {
+            configured: Some(MIN),
+            retry_after: Some(at("2036-01-01T00:00:00Z")),
+            cache_until: Some(at("2030-01-01T00:00:00Z")),
+            ..Default::default()
+        };
+        assert_eq!(
+            next_fetch(now, &obs, &limits(), 0.0),
+            at("2026-01-02T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn ttl_and_cache_lifetime_are_lower_bounds() {
+        let now = at("2026-01-01T00:00:00Z");
+        let obs = Observation {
+            configured: Some(MIN),
+            ttl: Some(HOUR),
+            ..Default::default()
+        };
+        assert_eq!(
+            next_fetch(now, &obs, &limits(), 0.0),
+            at("2026-01-01T01:00:00Z")
+        );
+        let cached = Observation {
+            configured: Some(MIN),
+            cache_until: Some(at("2026-01-01T02:00:00Z")),
+            ..Default::default()
+        };
+        assert_eq!(
+            next_fetch(now, &cached, &limits(), 0.0),
+            at("2026-01-01T02:00:00Z")
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! The XML declaration (`<?xml version="1.0" encoding="windows-1256"?>`): reading the encoding
+//! it names, and making it say UTF-8 once [`super::encoding`] has decoded the document, so that
+//! feed-rs does not decode it a second time.
+
+/// The byte range of the XML declaration (`<?xml … ?>`) at the very start, if there is one.
+fn declaration(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
+    if !bytes.starts_with(b"<?xml") || !bytes.get(5).is_some_and(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let window = bytes.get(..bytes.len().min(512))?;
+    let end = window.windows(2).position(|w| w == b"?>")?;
+    Some(0..end + 2)
+}
+
+/// The value of `encoding="…"` in the XML declaration, with its byte range.
+fn encoding_attribute(bytes: &[u8]) -> Option<(std::ops::Range<usize>, &str)> {
+    let decl = bytes.get(declaration(bytes)?)?;
+    let key = decl.windows(8).position(|w| w == b"encoding")?;
+    let mut i = key + 8;
+    while decl.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    if decl.get(i) != Some(&b'=') {
+        return None;
+    }
+    i += 1;
+    while decl.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    let quote = *decl.get(i).filter(|&&q| q == b'"' || q == b'\'')?;
+    let start = i + 1;
+    let len = decl.get(start..)?.iter().position(|&b| b == quote)?;
+    let value = std::str::from_utf8(decl.get(start..start + len)?).ok()?;
+    Some((start..start + len, value))
+}
+
+/// The encoding label the XML declaration names, if any.
+pub(crate) fn declared_label(bytes: &[u8]) -> Option<&str> {
+    encoding_attribute(bytes).map(|(_, label)| label)
+}
+
+/// Makes the declaration of an already decoded document say UTF-8, so that feed-rs does not
+/// decode it a second time. Lines and everything after the declaration are unchanged.
+pub(crate) fn declare_utf8(text: String) -> String {
+    match encoding_attribute(text.as_bytes()) {
+        Some((range, label)) if !label.eq_ignore_ascii_case("utf-8") => {
+            let mut fixed = text;
+            fixed.replace_range(range, "UTF-8");
+            fixed
+        }
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declare_utf8_rewrites_only_the_label() {
+        let text = "<?xml version='1.0' encoding = 'windows-1256' ?>\n<rss/>".to_string();
+        assert_eq!(
+            declare_utf8(text),
+            "<?xml version='1.0' encoding = 'UTF-8' ?>\n<rss/>"
+        );
+        let plain = "<rss encoding=\"x\"/>".to_string();
+        assert_eq!(declare_utf8(plain.clone()), plain);
+    }
+
+    #[test]
+    fn the_declared_label_is_read_with_either_quote() {
+        assert_eq!(
+            declared_label(b"<?xml version=\"1.0\" encoding=\"ISO-8859-6\"?><r/>"),
+            Some("ISO-8859-6")
+        );
+        assert_eq!(
+            declared_label(b"<?xml version='1.0' encoding='utf-8'?>"),
+            Some("utf-8")
+        );
+        assert_eq!(
+            declared_label(b"<?xml version=\"1.0\"?><r encoding=\"x\"/>"),
+            None
+        );
+        assert_eq!(declared_label(b"<rss/>"), None);
+    }
+}

@@ -1,0 +1,330 @@
+//! Plain text from the HTML (or text with HTML entities) that feeds put in titles, summaries and
+//! content. The tagger, the search index and the terminal all want words, not markup: block
+//! elements separate words, entities are decoded, scripts and styles vanish, whitespace is
+//! collapsed to single spaces and control characters are dropped.
+
+use scraper::{Html, Node};
+
+/// Elements whose text is never shown to a reader.
+const HIDDEN: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg", "math",
+];
+
+/// Elements that start a new line in a browser, so the words on either side are separate words.
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "img",
+];
+
+/// Converts HTML to one line of plain text.
+///
+/// Block elements separate words (`<p>a</p><p>b</p>` → `a b`), named and numeric entities are
+/// decoded (`&nbsp;` → space, `&copy;` → `©`), unknown entities stay literal (`&lol9;`, so no
+/// entity expansion is possible), hidden elements (`script`, `style`, …) are dropped,
+/// whitespace runs become one space and control characters are removed.
+pub fn html_to_text(html: &str) -> String {
+    // Text without tags or entities needs no HTML parser: this is most titles.
+    if !html.contains(['<', '&']) {
+        return clean_text(html);
+    }
+    // html5ever slows down quadratically with nesting depth; hostile markup gets a flat reading.
+    if nesting_estimate(html) > MAX_DEPTH {
+        return html_to_text(&strip_tags(html));
+    }
+    let document = Html::parse_fragment(html);
+    let mut raw = String::with_capacity(html.len());
+    // An explicit walk instead of recursion: hostile HTML can nest deeper than the stack.
+    let root = document.tree.root();
+    let mut node = root;
+    'walk: loop {
+        let descend = match node.value() {
+            Node::Text(text) => {
+                raw.push_str(text);
+                false
+            }
+            Node::Element(element) => {
+                let name = element.name();
+                if BLOCKS.contains(&name) {
+                    raw.push(' ');
+                }
+                !HIDDEN.contains(&name)
+            }
+            Node::Document | Node::Fragment => true,
+            _ => false,
+        };
+        if descend && let Some(child) = node.first_child() {
+            node = child;
+            continue;
+        }
+        // Leave finished nodes until one has a next sibling.
+        loop {
+            if let Node::Element(element) = node.value()
+                && BLOCKS.contains(&element.name())
+            {
+                raw.push(' ');
+            }
+            if node.id() == root.id() {
+                break 'walk;
+            }
+            if let Some(sibling) = node.next_sibling() {
+                node = sibling;
+                break;
+            }
+            match node.parent() {
+                Some(parent) => node = parent,
+                None => break 'walk,
+            }
+        }
+    }
+    clean_text(&raw)
+}
+
+/// Nesting beyond this is not real article markup.
+const MAX_DEPTH: usize = 256;
+
+/// The deepest nesting the tags suggest (start tags minus end tags); an upper bound, since
+/// HTML closes some elements implicitly.
+fn nesting_estimate(html: &str) -> usize {
+    let bytes = html.as_bytes();
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for (i, _) in bytes.iter().enumerate().filter(|&(_, &b)| b == b'<') {
+        match bytes.get(i + 1) {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Removes tags without building a tree: block tags become spaces, script and style contents
+/// go, and a `<` that starts no tag stays text. Entities are left for the HTML parser.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(rest.get(..open).unwrap_or_default());
+        let tag_text = rest.get(open + 1..).unwrap_or_default();
+        if !tag_text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!') {
+            out.push('<');
+            rest = tag_text;
+            continue;
+        }
+        let Some(close) = tag_text.find('>') else {
+            out.push(' ');
+            rest = tag_text;
+            continue;
+        };
+        let name: String = tag_text
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        rest = tag_text.get(close + 1..).unwrap_or_default();
+        if (name == "script" || name == "style") && !tag_text.starts_with('/') {
+            let lower = rest.to_ascii_lowercase();
+            let end = lower.find(&format!("</{name}")).unwrap_or(rest.len());
+            rest = rest.get(end..).unwrap_or_default();
+        } else if BLOCKS.contains(&name.as_str()) {
+            out.push(' ');
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Collapses whitespace (Unicode-aware, so no-break spaces count) to single spaces, trims, and
+/// drops control characters and NUL, which are never meant to be shown.
+pub fn clean_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            pending_space = true;
+        } else if c.is_control() {
+            continue;
+        } else {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether text contains something an HTML parser would change: a tag, a comment, or an
+/// entity reference. Plain titles like `AT&T` or `a < b` do not.
+pub fn has_markup(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        let next = bytes.get(i + 1).copied();
+        match b {
+            b'<' => matches!(next, Some(n) if n.is_ascii_alphabetic() || n == b'/' || n == b'!'),
+            b'&' => is_entity_reference(bytes.get(i + 1..).unwrap_or_default()),
+            _ => false,
+        }
+    })
+}
+
+/// Whether `rest` (the bytes after a `&`) is `name;`, `#digits;` or `#xhex;`.
+pub(crate) fn is_entity_reference(rest: &[u8]) -> bool {
+    let (body, ok): (&[u8], fn(u8) -> bool) = match rest {
+        [b'#', b'x' | b'X', tail @ ..] => (tail, |b: u8| b.is_ascii_hexdigit()),
+        [b'#', tail @ ..] => (tail, |b: u8| b.is_ascii_digit()),
+        [first, ..] if first.is_ascii_alphabetic() || *first == b'_' || *first == b':' => {
+            (rest, |b: u8| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.')
+            })
+        }
+        _ => return false,
+    };
+    // Entity names are short; a long run is a word followed much later by an unrelated `;`.
+    let len = body.iter().take(40).take_while(|&&b| ok(b)).count();
+    len > 0 && body.get(len) == Some(&b';')
+}
+
+/// Plain text and, when the source had markup, the original: the split every text field of an
+/// [`super::Entry`] uses.
+pub fn text_and_markup(raw: &str, declared_html: bool) -> (String, Option<String>) {
+    if declared_html || has_markup(raw) {
+        let text = html_to_text(raw);
+        let original = raw.trim();
+        (text, (!original.is_empty()).then(|| original.to_string()))
+    } else {
+        (clean_text(raw), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_elements_separate_words() {
+        assert_eq!(
+            html_to_text("<p>one</p><p>two</p>three<br>four"),
+            "one two three four"
+        );
+        assert_eq!(html_to_text("<ul><li>أ</li><li>ب</li></ul>"), "أ ب");
+    }
+
+    #[test]
+    fn inline_elements_do_not_split_words() {
+        assert_eq!(html_to_text("مراكز <b>البيا</b>نات"), "مراكز البيانات");
+    }
+
+    #[test]
+    fn entities_are_decoded_and_unknown_ones_stay_literal() {
+        assert_eq!(
+            html_to_text("A&nbsp;B &copy; &hellip; &#1575;"),
+            "A B © … ا"
+        );
+        assert_eq!(html_to_text("&lol9; x&xxe;"), "&lol9; x&xxe;");
+    }
+
+    #[test]
+    fn scripts_and_styles_are_dropped() {
+        let html = "<style>p{}</style><p>نص</p><script>alert(1)</script>";
+        assert_eq!(html_to_text(html), "نص");
+    }
+
+    #[test]
+    fn whitespace_collapses_and_control_characters_vanish() {
+        assert_eq!(
+            html_to_text("  a \n\t b\u{a0}\u{a0}c\u{1}\u{0}d  "),
+            "a b cd"
+        );
+        // U+000B and U+0085 are whitespace in Unicode, U+0001 is not.
+        assert_eq!(clean_text("x\u{b}y\u{85}z\u{1}!"), "x y z!");
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow_the_stack() {
+        let html = "<div>".repeat(MAX_DEPTH) + "عمق";
+        assert_eq!(html_to_text(&html), "عمق");
+    }
+
+    #[test]
+    fn hostile_nesting_is_read_flat_and_quickly() {
+        let started = std::time::Instant::now();
+        let html = "<div><b>".repeat(50_000) + "مراكز <i>البيا</i>نات<script>x()</script><p>ثم";
+        assert_eq!(html_to_text(&html), "مراكز البيانات ثم");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            strip_tags("a <p>b</p> 1 < 2 &amp; <style>p{}</style>c"),
+            "a  b  1 < 2 &amp; c"
+        );
+    }
+
+    #[test]
+    fn markup_detection_ignores_plain_ampersands_and_comparisons() {
+        assert!(!has_markup("AT&T & co"));
+        assert!(!has_markup("a < b; 3<4"));
+        assert!(has_markup("a <b>bold</b>"));
+        assert!(has_markup("A&nbsp;B"));
+        assert!(has_markup("&#1575;"));
+        assert!(has_markup("&#x627;"));
+        assert!(!has_markup("&#;"));
+    }
+
+    #[test]
+    fn text_and_markup_keeps_the_original_only_when_there_was_markup() {
+        assert_eq!(
+            text_and_markup(" عنوان  عادي ", false),
+            ("عنوان عادي".into(), None)
+        );
+        let (text, html) = text_and_markup("<b>عنوان</b>", false);
+        assert_eq!(text, "عنوان");
+        assert_eq!(html.as_deref(), Some("<b>عنوان</b>"));
+        let (text, html) = text_and_markup("وصف", true);
+        assert_eq!((text.as_str(), html.as_deref()), ("وصف", Some("وصف")));
+    }
+}
