@@ -287,7 +287,13 @@ fn parse_problem(text: &str, source: &Path, err: &toml::de::Error) -> String {
     let message = err.message().trim().to_owned();
     let position = err.span().map(|span| line_column(text, span.start));
     let mut problem = match position {
-        Some((line, column)) => format!("{}:{line}:{column}: {message}", source.display()),
+        Some((line, column)) => {
+            let text_of_line = text.lines().nth(line - 1).unwrap_or_default().trim();
+            format!(
+                "{}:{line}:{column}: {message} (in `{text_of_line}`)",
+                source.display()
+            )
+        }
         None => format!("{}: {message}", source.display()),
     };
     if let Some(suggestion) = suggest_key(&message) {
