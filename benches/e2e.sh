@@ -12,7 +12,8 @@ FEEDS=${FEEDS:-"500 5000"}
 ITEMS=${ITEMS:-30}
 PORT=${PORT:-18080}
 WORK=$(mktemp -d /tmp/mirsad-e2e.XXXXXX)
-trap 'kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+chmod 755 "$WORK"   # nginx workers run as another user
+[ -n "${KEEP:-}" ] || trap 'kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 for tool in nginx /usr/bin/time curl; do
     if ! command -v "$tool" >/dev/null 2>&1; then

@@ -154,10 +154,11 @@ pub struct IdentityInput<'a> {
     /// False when the same guid appears more than once in the document: then it is no real id.
     pub guid_is_unique: bool,
     pub feed_url: &'a str,
-    pub normalized_title: &'a str,
+    /// Plain-text title and summary; normalized here only when the hash rule is reached.
+    pub title: &'a str,
     /// The feed's own published (or updated) time, stored format.
     pub date: Option<&'a str>,
-    pub normalized_summary: &'a str,
+    pub summary: &'a str,
 }
 
 /// Which rule gave an item its identity.
@@ -240,14 +241,16 @@ pub fn identity_key(input: &IdentityInput<'_>) -> Identity {
 /// Hash of normalized title and date; without a date, of title and summary; with neither
 /// title nor summary, the feed URL joins in so empty entries of two feeds stay apart.
 fn content_hash(input: &IdentityInput<'_>) -> String {
+    let title = crate::arabic::normalize(input.title.trim());
+    let summary = crate::arabic::normalize(input.summary.trim());
     let mut hasher = Sha256::new();
-    hasher.update(input.normalized_title.trim().as_bytes());
+    hasher.update(title.trim().as_bytes());
     hasher.update([0x1f]);
     match input.date {
         Some(date) => hasher.update(date.as_bytes()),
-        None => hasher.update(input.normalized_summary.trim().as_bytes()),
+        None => hasher.update(summary.trim().as_bytes()),
     }
-    if input.normalized_title.trim().is_empty() && input.normalized_summary.trim().is_empty() {
+    if title.trim().is_empty() && summary.trim().is_empty() {
         hasher.update([0x1f]);
         hasher.update(input.feed_url.as_bytes());
     }
@@ -376,9 +379,9 @@ mod tests {
             guid,
             guid_is_unique: true,
             feed_url: "https://feed.example/rss",
-            normalized_title: "عنوان",
+            title: "عنوان",
             date: Some("2026-01-01T00:00:00Z"),
-            normalized_summary: "",
+            summary: "",
         }
     }
 
@@ -416,6 +419,15 @@ mod tests {
             identity_key(&input(None, Some("  "))).kind,
             IdentityKind::Hash
         );
+    }
+
+    #[test]
+    fn hash_ignores_spelling_variants_of_the_title() {
+        let mut a = input(None, None);
+        a.title = "إنفيديا";
+        let mut b = input(None, None);
+        b.title = "انفيدْيا";
+        assert_eq!(identity_key(&a).key, identity_key(&b).key);
     }
 
     #[test]

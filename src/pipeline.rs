@@ -167,8 +167,6 @@ fn item_record(
         .link
         .as_deref()
         .map(|link| absolute_link(link, feed_url, parsed.site_link.as_deref()));
-    let normalized_title = arabic::normalize(&entry.title);
-    let normalized_summary = arabic::normalize(&entry.summary);
     let feed_date = entry.published.or(entry.updated).map(crate::time::format);
     let guid_is_unique = entry.guid.as_ref().is_some_and(|g| !repeated.contains(g));
     let identity = dedup::identity_key(&IdentityInput {
@@ -176,9 +174,9 @@ fn item_record(
         guid: entry.guid.as_deref(),
         guid_is_unique,
         feed_url,
-        normalized_title: &normalized_title,
+        title: &entry.title,
         date: feed_date.as_deref(),
-        normalized_summary: &normalized_summary,
+        summary: &entry.summary,
     });
     let published_estimated = feed_date.is_none();
     if published_estimated {
