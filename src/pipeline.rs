@@ -4,7 +4,7 @@
 //! charset; everything after the bytes is the same. Parsing is separate from storing so the
 //! daemon can parse on a worker thread and keep the single writer's transactions short.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -84,34 +84,75 @@ impl Pipeline {
         parsed: &ParsedFeed,
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
+        let mut prepared = self.prepare(parsed, feed.url, now);
+        let known = store.content_hashes(prepared.identities())?;
+        self.tag_changed(&mut prepared, &known);
         let writer = store.writer()?;
-        let report = self.write_document(&writer, feed, parsed, now)?;
+        let report = self.write_prepared(&writer, feed, &prepared, now)?;
         writer.commit()?;
         Ok(report)
     }
 
-    /// Writes a document through an open writer (the daemon also saves feed state in it).
-    pub fn write_document(
+    /// Builds every entry's record (identity, normalized search words, display fields). Needs
+    /// no store, so the daemon runs it on a worker thread, outside the store's lock.
+    pub fn prepare(
+        &self,
+        parsed: &ParsedFeed,
+        feed_url: &str,
+        now: DateTime<Utc>,
+    ) -> PreparedDocument {
+        let repeated = feed::repeated_guids(&parsed.entries);
+        let items = parsed
+            .entries
+            .iter()
+            .map(|entry| PreparedItem {
+                record: item_record(entry, parsed, feed_url, &repeated, now),
+                tags: None,
+            })
+            .collect();
+        PreparedDocument {
+            title: parsed.title.clone(),
+            site_link: parsed.site_link.clone(),
+            language: parsed.language.clone(),
+            ttl_minutes: parsed.ttl_minutes,
+            items,
+        }
+    }
+
+    /// Tags the items that are new or changed, given the stored content hash of each known
+    /// identity. Unchanged items are not tagged again.
+    pub fn tag_changed(&self, prepared: &mut PreparedDocument, known: &HashMap<String, String>) {
+        for item in &mut prepared.items {
+            let record = &item.record;
+            if known.get(&record.identity) != Some(&record.content_hash) {
+                item.tags = Some(stored_tags(&self.tagger, &record.title, &record.body_text));
+            }
+        }
+    }
+
+    /// Writes a prepared document through an open writer (the daemon also saves feed state in
+    /// the same transaction). An item found new or changed without tags is tagged here.
+    pub fn write_prepared(
         &self,
         writer: &Writer<'_>,
         feed: FeedRef<'_>,
-        parsed: &ParsedFeed,
+        prepared: &PreparedDocument,
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
         let now_text = crate::time::format(now);
         let feed_id = writer.ensure_feed(feed.url, feed.name)?;
         writer.update_feed_metadata(
             feed_id,
-            parsed.title.as_deref(),
-            parsed.site_link.as_deref(),
-            parsed.language.as_deref(),
-            parsed.ttl_minutes,
+            prepared.title.as_deref(),
+            prepared.site_link.as_deref(),
+            prepared.language.as_deref(),
+            prepared.ttl_minutes,
         )?;
-        let repeated = feed::repeated_guids(&parsed.entries);
+        let version = self.tagger.taxonomy().version();
         let mut report = IngestReport::default();
-        for entry in &parsed.entries {
-            let record = item_record(entry, parsed, feed.url, &repeated, now);
-            let (item_id, outcome) = writer.upsert_item(&record, feed_id, &now_text)?;
+        for item in &prepared.items {
+            let record = &item.record;
+            let (item_id, outcome) = writer.upsert_item(record, feed_id, &now_text)?;
             report.entries += 1;
             match outcome {
                 UpsertOutcome::New => report.new += 1,
@@ -121,11 +162,38 @@ impl Pipeline {
                     continue;
                 }
             }
-            let tags = stored_tags(&self.tagger, &record.title, &record.body_text);
-            writer.replace_tags(item_id, &tags, self.tagger.taxonomy().version(), &now_text)?;
+            let tags = match &item.tags {
+                Some(tags) => tags.clone(),
+                None => stored_tags(&self.tagger, &record.title, &record.body_text),
+            };
+            writer.replace_tags(item_id, &tags, version, &now_text)?;
         }
         Ok(report)
     }
+}
+
+/// A document ready to be written: what the feed says about itself and its items' records.
+#[derive(Debug, Clone)]
+pub struct PreparedDocument {
+    pub title: Option<String>,
+    pub site_link: Option<String>,
+    pub language: Option<String>,
+    pub ttl_minutes: Option<u32>,
+    items: Vec<PreparedItem>,
+}
+
+impl PreparedDocument {
+    /// The identity keys of the document's items.
+    pub fn identities(&self) -> impl Iterator<Item = &str> {
+        self.items.iter().map(|i| i.record.identity.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PreparedItem {
+    record: ItemRecord,
+    /// Computed before the write for items the store did not hold unchanged.
+    tags: Option<Vec<StoredTag>>,
 }
 
 /// Tags a title and body and turns the result into rows for `item_tags`.

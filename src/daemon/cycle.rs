@@ -12,9 +12,8 @@ use tokio::sync::{Semaphore, watch};
 
 use super::schedule::{self, Limits, Observation};
 use crate::config::{Config, FeedConfig};
-use crate::feed::ParsedFeed;
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
-use crate::pipeline::{FeedRef, IngestReport, Pipeline};
+use crate::pipeline::{FeedRef, IngestReport, Pipeline, PreparedDocument};
 use crate::store::{FeedState, Store};
 
 /// Everything a cycle shares between its feed tasks.
@@ -179,6 +178,12 @@ pub fn limits(config: &Config) -> Limits {
     }
 }
 
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn host_of(url: &str) -> String {
     url::Url::parse(url)
         .ok()
@@ -206,27 +211,27 @@ async fn poll_feed(
         user_agent: plan.feed.user_agent.clone(),
     };
     let outcome = fetcher.fetch(&request).await;
-    let parsed = match outcome.body() {
-        Some(body) => {
-            let bytes = body.body.clone();
-            let charset = body.charset.clone();
-            let joined =
-                tokio::task::spawn_blocking(move || crate::feed::parse(&bytes, charset.as_deref()))
-                    .await;
-            Some(joined.unwrap_or_else(|err| {
-                Err(crate::feed::FeedError::ParserCrashed {
-                    detail: format!("parser task failed: {err}"),
-                })
-            }))
-        }
-        None => None,
-    };
     let feed_url = plan.feed.url.clone();
+    // Parsing, normalizing and tagging run on worker threads; the store's lock is held only to
+    // look up known items and to write.
     let stored = tokio::task::spawn_blocking(move || {
-        let mut store = store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        store_outcome(&mut store, &pipeline, &plan, &outcome, parsed, limits)
+        let prepared = outcome.body().map(|body| {
+            let parsed = crate::feed::parse(&body.body, body.charset.as_deref())?;
+            Ok(pipeline.prepare(&parsed, &plan.feed.url, Utc::now()))
+        });
+        let prepared = match prepared {
+            Some(Ok(mut document)) => {
+                let known = lock(&store).content_hashes(document.identities());
+                match known {
+                    Ok(known) => pipeline.tag_changed(&mut document, &known),
+                    Err(err) => return Err(err),
+                }
+                Some(Ok(document))
+            }
+            other => other,
+        };
+        let mut store = lock(&store);
+        store_outcome(&mut store, &pipeline, &plan, &outcome, prepared, limits)
     })
     .await;
     match stored {
@@ -248,7 +253,7 @@ fn store_outcome(
     pipeline: &Pipeline,
     plan: &Plan,
     outcome: &FetchOutcome,
-    parsed: Option<Result<ParsedFeed, crate::feed::FeedError>>,
+    prepared: Option<Result<PreparedDocument, crate::feed::FeedError>>,
     limits: Limits,
 ) -> Result<FeedResult, crate::store::StoreError> {
     let now = Utc::now();
@@ -256,16 +261,16 @@ fn store_outcome(
     let writer = store.writer()?;
     let mut report = IngestReport::default();
     let mut ttl = None;
-    let error: Option<String> = match (&outcome.result, parsed) {
+    let error: Option<String> = match (&outcome.result, prepared) {
         (Err(err), _) => Some(err.to_string()),
         (Ok(_), Some(Err(err))) => Some(err.to_string()),
-        (Ok(_), Some(Ok(parsed))) => {
+        (Ok(_), Some(Ok(prepared))) => {
             let feed = FeedRef {
                 url: &plan.feed.url,
                 name: plan.feed.name.as_deref(),
             };
-            report = pipeline.write_document(&writer, feed, &parsed, now)?;
-            ttl = parsed
+            report = pipeline.write_prepared(&writer, feed, &prepared, now)?;
+            ttl = prepared
                 .ttl_minutes
                 .map(|m| Duration::from_secs(u64::from(m) * 60));
             None

@@ -37,6 +37,28 @@ pub struct ItemRecord {
     pub search_body: String,
 }
 
+impl super::Store {
+    /// The stored content hash of each of `identities` that is already stored.
+    pub fn content_hashes<'a>(
+        &self,
+        identities: impl Iterator<Item = &'a str>,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT content_hash FROM items WHERE identity = ?1")?;
+        let mut known = std::collections::HashMap::new();
+        for identity in identities {
+            if let Some(hash) = stmt
+                .query_row([identity], |row| row.get::<_, String>(0))
+                .optional()?
+            {
+                known.insert(identity.to_owned(), hash);
+            }
+        }
+        Ok(known)
+    }
+}
+
 /// What happened to one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpsertOutcome {
