@@ -7,7 +7,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::Context;
-use crate::tagger::{Tagger, Tagging};
+use crate::tagger::{TagResult, Tagger, Tagging};
 
 #[derive(Debug, Args)]
 pub struct TagArgs {
@@ -98,33 +98,28 @@ pub fn render(tagging: &Tagging, explain: bool) -> String {
         text.push_str("no tags\n");
     }
     for tag in &tagging.tags {
-        text.push_str(&format!("{:<22} {:>6.2}\n", tag.tag, tag.score));
-        if explain {
-            for e in &tag.evidence {
-                text.push_str(&format!(
-                    "    {:<5} «{}»  rule {}  +{:.2}\n",
-                    e.field.as_str(),
-                    e.matched,
-                    e.rule,
-                    e.weight
-                ));
-            }
-        }
+        render_tag(&mut text, tag, explain);
     }
     if explain && !tagging.near_misses.is_empty() {
         text.push_str("near misses (below the threshold):\n");
         for miss in &tagging.near_misses {
-            text.push_str(&format!("{:<22} {:>6.2}\n", miss.tag, miss.score));
-            for e in &miss.evidence {
-                text.push_str(&format!(
-                    "    {:<5} «{}»  rule {}  +{:.2}\n",
-                    e.field.as_str(),
-                    e.matched,
-                    e.rule,
-                    e.weight
-                ));
-            }
+            render_tag(&mut text, miss, true);
         }
     }
     text
+}
+
+fn render_tag(text: &mut String, tag: &TagResult, explain: bool) {
+    text.push_str(&format!("{:<22} {:>6.2}\n", tag.tag, tag.score));
+    if explain {
+        for e in &tag.evidence {
+            text.push_str(&format!(
+                "    {:<5} «{}»  rule {}  {:+.2}\n",
+                e.field.as_str(),
+                e.matched,
+                e.rule,
+                e.weight
+            ));
+        }
+    }
 }
