@@ -125,8 +125,24 @@ pub(crate) fn later_declaration(text: &str) -> Option<usize> {
             Ok(Token::Text { start, end })
                 if text.get(start..end).unwrap_or_default().trim().is_empty() => {}
             Ok(_) => seen_any = true,
-            Err(_) => return None,
+            // Broken markup: without tokens to tell CDATA from markup, any declaration that is
+            // not the document's first thing counts (found by fuzzing: quick-xml panics on it).
+            Err(_) => return declaration_after_start(text),
         }
+    }
+    None
+}
+
+/// The line of a `<?xml` that does not open the document, by plain text search.
+fn declaration_after_start(text: &str) -> Option<usize> {
+    let opening = text.len() - text.trim_start().len();
+    let mut from = 0;
+    while let Some(found) = text.get(from..).and_then(|rest| rest.find("<?xml")) {
+        let at = from + found;
+        if at != opening {
+            return Some(line_at(text, at));
+        }
+        from = at + 1;
     }
     None
 }
@@ -217,6 +233,14 @@ mod tests {
             "{}",
             problem.message
         );
+    }
+
+    #[test]
+    fn a_declaration_after_broken_markup_is_found_too() {
+        // Fuzzing found this shape: broken markup first, then a declaration with an encoding.
+        let text =
+            "<\u{7f}1ml version=\"1.0\"?><?xml version=\"1.0\" encoding=\"windows-1256\"?><rss/>";
+        assert_eq!(later_declaration(text), Some(1));
     }
 
     #[test]
