@@ -2,19 +2,32 @@
 //! it names, and making it say UTF-8 once [`super::encoding`] has decoded the document, so that
 //! feed-rs does not decode it a second time.
 
-/// The byte range of the XML declaration (`<?xml … ?>`) at the very start, if there is one.
-fn declaration(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
-    if !bytes.starts_with(b"<?xml") || !bytes.get(5).is_some_and(u8::is_ascii_whitespace) {
+/// How far into a document a well-formed declaration may end.
+const DECLARATION_WINDOW: usize = 512;
+
+/// The byte range of the XML declaration (`<?xml … ?>`) at the very start, if it ends within
+/// `window` bytes.
+fn declaration(bytes: &[u8], window: usize) -> Option<std::ops::Range<usize>> {
+    let after = bytes.get(5);
+    if !bytes.starts_with(b"<?xml") || !after.is_some_and(|b| b.is_ascii_whitespace() || *b == b'?')
+    {
         return None;
     }
-    let window = bytes.get(..bytes.len().min(512))?;
+    let window = bytes.get(..bytes.len().min(window))?;
     let end = window.windows(2).position(|w| w == b"?>")?;
     Some(0..end + 2)
 }
 
 /// The value of `encoding="…"` in the XML declaration, with its byte range.
 fn encoding_attribute(bytes: &[u8]) -> Option<(std::ops::Range<usize>, &str)> {
-    let decl = bytes.get(declaration(bytes)?)?;
+    encoding_attribute_within(bytes, DECLARATION_WINDOW)
+}
+
+fn encoding_attribute_within(
+    bytes: &[u8],
+    window: usize,
+) -> Option<(std::ops::Range<usize>, &str)> {
+    let decl = bytes.get(declaration(bytes, window)?)?;
     let key = decl.windows(8).position(|w| w == b"encoding")?;
     let mut i = key + 8;
     while decl.get(i).is_some_and(u8::is_ascii_whitespace) {
@@ -42,7 +55,9 @@ pub(crate) fn declared_label(bytes: &[u8]) -> Option<&str> {
 /// Makes the declaration of an already decoded document say UTF-8, so that feed-rs does not
 /// decode it a second time. Lines and everything after the declaration are unchanged.
 pub(crate) fn declare_utf8(text: String) -> String {
-    match encoding_attribute(text.as_bytes()) {
+    // quick-xml reads a declaration up to its `?>` however far away, and panics when it names
+    // another encoding there (found by fuzzing), so look as far as quick-xml does.
+    match encoding_attribute_within(text.as_bytes(), usize::MAX) {
         Some((range, label)) if !label.eq_ignore_ascii_case("utf-8") => {
             let mut fixed = text;
             fixed.replace_range(range, "UTF-8");
@@ -65,6 +80,15 @@ mod tests {
         );
         let plain = "<rss encoding=\"x\"/>".to_string();
         assert_eq!(declare_utf8(plain.clone()), plain);
+    }
+
+    #[test]
+    fn a_malformed_declaration_is_rewritten_wherever_it_ends() {
+        let text = format!(
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-6\"?on=\"2.0\"><channel>{}?></channel>",
+            "x".repeat(600)
+        );
+        assert!(declare_utf8(text).starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?on"));
     }
 
     #[test]
