@@ -375,3 +375,22 @@ async fn sighup_picks_up_a_feed_added_to_the_config() {
         "reloading does not refetch feeds that are not due"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_that_stored_items_rewrites_the_live_export_files() {
+    let server = TestServer::start().await;
+    server.route("/a", Route::ok(body(AITNEWS)));
+    let m = Arc::new(Mirsad::new());
+    let cfg = config(&m, &[server.url("/a")], "");
+    let live = m.path("live.atom");
+    let text = std::fs::read_to_string(&cfg).unwrap()
+        + &format!(
+            "[[exports]]\npath = \"{}\"\nformat = \"atom\"\n",
+            live.display()
+        );
+    std::fs::write(&cfg, text).unwrap();
+    run_once(&m, &cfg).await;
+    let atom = std::fs::read(&live).expect("the live export file was written");
+    let feed = feed_rs::parser::parse(atom.as_slice()).unwrap();
+    assert_eq!(feed.entries.len(), 10);
+}

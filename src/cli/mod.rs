@@ -5,12 +5,15 @@
 
 mod check;
 mod context;
+mod export;
 mod feeds;
 mod ingest;
 mod items;
+mod opml;
 mod output;
 mod retag;
 mod run;
+mod stats;
 mod tag;
 
 use std::path::PathBuf;
@@ -64,6 +67,15 @@ pub enum Command {
     Tag(tag::TagArgs),
     /// Re-apply the current taxonomy to every stored item.
     Retag(retag::RetagArgs),
+    /// Export stored items as Atom, RSS, JSON Lines or CSV.
+    Export(export::ExportArgs),
+    /// Exchange the feed list with feed readers (OPML 2.0).
+    Opml {
+        #[command(subcommand)]
+        command: opml::OpmlCommand,
+    },
+    /// Counts per feed, per tag and per day, store size and time span.
+    Stats(stats::StatsArgs),
     /// Validate the config and taxonomy; print what is wrong and where.
     Check,
 }
@@ -127,6 +139,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Feeds(args) => feeds::run(&ctx, &args),
         Command::Tag(args) => tag::run(&ctx, &args),
         Command::Retag(args) => retag::run(&ctx, &args),
+        Command::Export(args) => export::run(&ctx, &args),
+        Command::Opml { command } => opml::run(&ctx, &command),
+        Command::Stats(args) => stats::run(&ctx, &args),
         Command::Check => check::run(&ctx),
     }
 }

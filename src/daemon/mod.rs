@@ -75,6 +75,8 @@ pub async fn run(
     let watchdog = spawn_watchdog(shared.store.clone());
     if !options.once {
         spawn_retag_if_stale(&shared);
+        // Files under /run do not survive a restart: write them before the first cycle.
+        write_live_exports(&shared, &config).await;
     }
 
     let mut last = CycleSummary::default();
@@ -105,6 +107,9 @@ pub async fn run(
             }
             tracing::info!("cycle: {}", summary.line());
             notify(&[NotifyState::Status(&summary.line())]);
+            if summary.changed_anything() {
+                write_live_exports(&shared, &config).await;
+            }
             last = summary;
         }
         if options.once || *stop_rx.borrow() {
@@ -131,6 +136,30 @@ fn stop_gracefully(stop_tx: &watch::Sender<bool>) {
     tracing::info!("stopping: no new fetches; letting in-flight ones finish");
     notify(&[NotifyState::Stopping]);
     stop_tx.send_replace(true);
+}
+
+/// Rewrites the config's `[[exports]]` files (atomically) on a worker thread.
+async fn write_live_exports(shared: &Shared, config: &Config) {
+    if config.exports.is_empty() {
+        return;
+    }
+    let store = shared.store.clone();
+    let config = config.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        crate::export::write_live_exports(&lock(&store), &config)
+    })
+    .await;
+    match written {
+        Ok(results) => {
+            let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+            tracing::debug!(
+                files = results.len(),
+                failed,
+                "rewrote the live export files"
+            );
+        }
+        Err(err) => tracing::error!(error = %err, "writing the live export files failed"),
+    }
 }
 
 /// Reads the config again; a broken config is reported and the old one kept.

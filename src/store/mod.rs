@@ -4,10 +4,12 @@
 //! runs in WAL mode so readers never block the daemon's writes; every document is written in one
 //! short transaction through a [`Writer`].
 
+mod export;
 mod feeds;
 mod items;
 mod query;
 mod schema;
+mod stats;
 mod tags;
 
 use std::path::{Path, PathBuf};
@@ -15,10 +17,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub use export::{ExportFeed, ExportItem, ExportTag};
 pub use feeds::{FeedRow, FeedState, FeedStatus};
 pub use items::{ItemRecord, StoredTag, UpsertOutcome, Writer};
 pub use query::{ItemFilter, ItemRow};
 pub use schema::LATEST_VERSION;
+pub use stats::{DayStats, FeedStats, Stats, TagStats};
 pub use tags::{TAXONOMY_VERSION_KEY, TagSubject};
 
 /// How long a statement waits for another connection's lock before giving up.

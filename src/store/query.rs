@@ -65,7 +65,7 @@ fn item_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
 }
 
 /// Appends the filter's conditions to `sql` (which already has a WHERE clause) and its values.
-fn push_filter(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
+pub(super) fn push_filter(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
     if let Some(feed) = &filter.feed {
         sql.push_str(
             " AND EXISTS (SELECT 1 FROM item_feeds m JOIN feeds f ON f.id = m.feed_id
@@ -89,7 +89,7 @@ fn push_filter(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
     }
 }
 
-fn push_limit(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
+pub(super) fn push_limit(filter: &ItemFilter, sql: &mut String, values: &mut Vec<Value>) {
     sql.push_str(" LIMIT ?");
     let limit = filter
         .limit

@@ -4,3 +4,5 @@
 
 pub mod cli;
 pub mod http_server;
+pub mod process;
+pub mod store;
