@@ -29,6 +29,19 @@ pub fn normalize(text: &str) -> String {
             push_folded(&mut out, c);
         }
     }
+    // Deleting a haraka or lower-casing a letter can bring a base letter and a combining mark
+    // together that NFKC composes (T + ̈ has no precomposed form, t + ̈ does: found by
+    // fuzzing). Repeat until stable so that normalize stays idempotent; rare and short.
+    for _ in 0..4 {
+        if is_nfkc_quick(out.chars()) == IsNormalized::Yes {
+            break;
+        }
+        let composed: String = out.nfkc().collect();
+        out.clear();
+        for c in composed.chars() {
+            push_folded(&mut out, c);
+        }
+    }
     out
 }
 
@@ -315,6 +328,14 @@ mod tests {
     fn latin_is_lower_cased() {
         assert_eq!(normalize("NVIDIA Nvidia nvidia"), "nvidia nvidia nvidia");
         assert_eq!(normalize("رقاقات H200"), "رقاقات h200");
+    }
+
+    #[test]
+    fn normalize_is_idempotent_when_lower_casing_enables_a_composition() {
+        // From a fuzzing crash: T + U+0308 has no precomposed form, t + U+0308 does (ẗ).
+        let text = "TT\u{344},\u{64e}\u{34e}";
+        let once = normalize(text);
+        assert_eq!(normalize(&once), once);
     }
 
     #[test]

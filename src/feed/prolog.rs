@@ -53,18 +53,25 @@ pub(crate) fn declared_label(bytes: &[u8]) -> Option<&str> {
 }
 
 /// Makes the declaration of an already decoded document say UTF-8, so that feed-rs does not
-/// decode it a second time. Lines and everything after the declaration are unchanged.
+/// decode it a second time. The whole declaration is replaced by a clean one (keeping its line
+/// breaks, so line numbers in later errors stay right): quick-xml reads a declaration up to its
+/// `?>` however far away and panics when it names another encoding anywhere in it, which
+/// fuzzing found in several malformed shapes.
 pub(crate) fn declare_utf8(text: String) -> String {
-    // quick-xml reads a declaration up to its `?>` however far away, and panics when it names
-    // another encoding there (found by fuzzing), so look as far as quick-xml does.
-    match encoding_attribute_within(text.as_bytes(), usize::MAX) {
-        Some((range, label)) if !label.eq_ignore_ascii_case("utf-8") => {
-            let mut fixed = text;
-            fixed.replace_range(range, "UTF-8");
-            fixed
-        }
-        _ => text,
+    let Some(range) = declaration(text.as_bytes(), usize::MAX) else {
+        return text;
+    };
+    let Some(old) = text.get(range.clone()) else {
+        return text;
+    };
+    let breaks = old.matches('\n').count();
+    let clean = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{}", "\n".repeat(breaks));
+    if old == clean {
+        return text;
     }
+    let mut fixed = text;
+    fixed.replace_range(range, &clean);
+    fixed
 }
 
 #[cfg(test)]
@@ -76,7 +83,12 @@ mod tests {
         let text = "<?xml version='1.0' encoding = 'windows-1256' ?>\n<rss/>".to_string();
         assert_eq!(
             declare_utf8(text),
-            "<?xml version='1.0' encoding = 'UTF-8' ?>\n<rss/>"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss/>"
+        );
+        let split = "<?xml version='1.0'\n encoding='windows-1256'?><rss/>".to_string();
+        assert_eq!(
+            declare_utf8(split),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss/>"
         );
         let plain = "<rss encoding=\"x\"/>".to_string();
         assert_eq!(declare_utf8(plain.clone()), plain);
@@ -88,7 +100,9 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"ISO-8859-6\"?on=\"2.0\"><channel>{}?></channel>",
             "x".repeat(600)
         );
-        assert!(declare_utf8(text).starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?on"));
+        assert!(declare_utf8(text).starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><"));
+        let twice = "<?xml version=\"1.0\" encodingl><r encoding=\"windows-1256\"?><rss/>".to_string();
+        assert_eq!(declare_utf8(twice), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>");
     }
 
     #[test]
