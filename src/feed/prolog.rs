@@ -65,7 +65,10 @@ pub(crate) fn declare_utf8(text: String) -> String {
         return text;
     };
     let breaks = old.matches('\n').count();
-    let clean = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{}", "\n".repeat(breaks));
+    let clean = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>{}",
+        "\n".repeat(breaks)
+    );
     if old == clean {
         return text;
     }
@@ -101,8 +104,12 @@ mod tests {
             "x".repeat(600)
         );
         assert!(declare_utf8(text).starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><"));
-        let twice = "<?xml version=\"1.0\" encodingl><r encoding=\"windows-1256\"?><rss/>".to_string();
-        assert_eq!(declare_utf8(twice), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>");
+        let twice =
+            "<?xml version=\"1.0\" encodingl><r encoding=\"windows-1256\"?><rss/>".to_string();
+        assert_eq!(
+            declare_utf8(twice),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>"
+        );
     }
 
     #[test]
