@@ -74,7 +74,9 @@ impl Mirsad {
     }
 }
 
-fn run_bounded(mut cmd: Command, input: Option<&str>) -> Output {
+/// Runs `cmd` to completion with `input` on stdin, draining its output; a hang past
+/// [`COMMAND_TIMEOUT`] fails the test.
+pub fn run_bounded(mut cmd: Command, input: Option<&str>) -> Output {
     use std::io::{Read, Write};
     cmd.stdin(if input.is_some() {
         Stdio::piped()

@@ -2,47 +2,13 @@
 //! in Python (feedparser, Debian's `python3-feedparser`, validates the Atom and RSS exports; the
 //! `csv` module reads the CSV export).
 
-use std::io::Read;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use super::cli::Mirsad;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-
 /// Runs `cmd` to completion (killed after a minute), collecting its output.
-pub fn bounded(mut cmd: Command) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            pipe.read_to_end(&mut buf).ok();
-            buf
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            child.kill().ok();
-            panic!("{cmd:?} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+pub fn bounded(cmd: Command) -> Output {
+    super::cli::run_bounded(cmd, None)
 }
 
 /// mirsad with `--db` and no config at all (no `$MIRSAD_CONFIG`; the working directory has no
