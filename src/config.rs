@@ -78,7 +78,7 @@ impl Default for StoriesConfig {
         StoriesConfig {
             enabled: true,
             window: Duration::from_secs(72 * 3600),
-            threshold: 0.5,
+            threshold: crate::stories::DEFAULT_THRESHOLD,
         }
     }
 }
@@ -380,8 +380,15 @@ impl Config {
             enabled: raw.stories.enabled.unwrap_or(true),
             window: check.duration("window", &raw.stories.window, story_defaults.window),
             threshold: match &raw.stories.threshold {
-                Some(t) if !(0.0..=1.0).contains(t.get_ref()) => {
-                    check.problem(t.span(), "`threshold` must be between 0 and 1".into());
+                Some(t) if !(*t.get_ref() > 0.0 && *t.get_ref() <= 1.0) => {
+                    check.problem(
+                        t.span(),
+                        format!(
+                            "`threshold = {}` is out of range; it is a similarity above 0 and at most 1 (default {})",
+                            t.get_ref(),
+                            story_defaults.threshold
+                        ),
+                    );
                     story_defaults.threshold
                 }
                 Some(t) => *t.get_ref(),
@@ -596,6 +603,19 @@ mod tests {
         assert!(problems("[fetch]\nper_host = -1\n").contains("at least 1"));
         let inverted = problems("[fetch]\nmin_interval = \"7h\"\nmax_interval = \"1h\"\n");
         assert!(inverted.contains("longer than"), "{inverted}");
+    }
+
+    #[test]
+    fn stories_threshold_and_window_are_checked() {
+        for bad in ["0", "0.0", "-0.5", "1.5"] {
+            let message = problems(&format!("[stories]\nthreshold = {bad}\n"));
+            assert!(message.contains("out of range"), "{bad}: {message}");
+        }
+        assert!(problems("[stories]\nwindow = \"0s\"\n").contains("not a duration"));
+        let config = parse("[stories]\nthreshold = 1.0\nwindow = \"24h\"\n");
+        let stories = config.unwrap().stories;
+        assert_eq!(stories.threshold, 1.0);
+        assert_eq!(stories.window, Duration::from_secs(24 * 3600));
     }
 
     #[test]

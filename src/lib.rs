@@ -21,5 +21,6 @@ pub mod fetch;
 pub mod pipeline;
 pub mod retag;
 pub mod store;
+pub mod stories;
 pub mod tagger;
 pub mod time;

@@ -1,4 +1,5 @@
-//! The one pipeline every document goes through: parse → normalize → dedup → tag → store.
+//! The one pipeline every document goes through: parse → normalize → dedup → tag → stories →
+//! store.
 //!
 //! `mirsad ingest` hands it a file's bytes, the daemon hands it a response body with the HTTP
 //! charset; everything after the bytes is the same. Parsing is separate from storing so the
@@ -11,9 +12,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::arabic;
+use crate::config::StoriesConfig;
 use crate::dedup::{self, IdentityInput};
 use crate::feed::{self, Entry, FeedError, ParsedFeed};
 use crate::store::{ItemRecord, Store, StoreError, StoredTag, UpsertOutcome, Writer};
+use crate::stories::{Stories, StoriesParams, StoryItem};
 use crate::tagger::Tagger;
 
 /// The feed a document belongs to.
@@ -50,14 +53,31 @@ pub enum PipelineError {
     Store(#[from] StoreError),
 }
 
-/// Runs documents into a store, tagging new and changed items on the way.
+/// Runs documents into a store, tagging new and changed items and putting them into stories on
+/// the way.
 pub struct Pipeline {
     tagger: Tagger,
+    stories: Option<Stories>,
 }
 
 impl Pipeline {
+    /// A pipeline with stories on, at their default settings.
     pub fn new(tagger: Tagger) -> Pipeline {
-        Pipeline { tagger }
+        Pipeline {
+            tagger,
+            stories: Some(Stories::new(StoriesParams::default())),
+        }
+    }
+
+    /// The same pipeline with the `[stories]` settings (off when not `enabled`).
+    pub fn with_stories(mut self, config: &StoriesConfig) -> Pipeline {
+        self.stories = config.enabled.then(|| {
+            Stories::new(StoriesParams {
+                window: config.window,
+                threshold: config.threshold,
+            })
+        });
+        self
     }
 
     pub fn tagger(&self) -> &Tagger {
@@ -149,6 +169,10 @@ impl Pipeline {
             prepared.ttl_minutes,
         )?;
         let version = self.tagger.taxonomy().version();
+        let mut stories = match &self.stories {
+            Some(stories) => Some(stories.session(writer, now)?),
+            None => None,
+        };
         let mut report = IngestReport::default();
         for item in &prepared.items {
             let record = &item.record;
@@ -167,6 +191,15 @@ impl Pipeline {
                 None => stored_tags(&self.tagger, &record.title, &record.body_text),
             };
             writer.replace_tags(item_id, &tags, version, &now_text)?;
+            if let Some(session) = stories.as_mut() {
+                let story_item = story_item(item_id, record, now);
+                session.place(
+                    writer,
+                    &story_item,
+                    outcome == UpsertOutcome::New,
+                    &now_text,
+                )?;
+            }
         }
         Ok(report)
     }
@@ -194,6 +227,18 @@ struct PreparedItem {
     record: ItemRecord,
     /// Computed before the write for items the store did not hold unchanged.
     tags: Option<Vec<StoredTag>>,
+}
+
+/// What the clusterer reads of a record. A feed date in the future counts as now: one bogus
+/// date must not move the story window past everyone else's items.
+fn story_item(id: i64, record: &ItemRecord, now: DateTime<Utc>) -> StoryItem<'_> {
+    let published = crate::time::parse(&record.published_at).map_or(now, |p| p.min(now));
+    StoryItem {
+        id,
+        title: &record.title,
+        summary: &record.summary,
+        published,
+    }
 }
 
 /// Tags a title and body and turns the result into rows for `item_tags`.
@@ -333,4 +378,24 @@ fn content_hash(r: &ItemRecord, published_estimated: bool) -> String {
     }
     let digest = hasher.finalize();
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_feed_date_in_the_future_is_clustered_as_now() {
+        let now = crate::time::parse("2026-11-20T12:00:00Z").unwrap();
+        let mut record = ItemRecord {
+            title: "t".into(),
+            published_at: "2031-01-01T00:00:00Z".into(),
+            ..ItemRecord::default()
+        };
+        assert_eq!(story_item(5, &record, now).published, now);
+        record.published_at = "2026-11-20T08:00:00Z".into();
+        let item = story_item(5, &record, now);
+        assert_eq!(crate::time::format(item.published), "2026-11-20T08:00:00Z");
+        assert_eq!((item.id, item.title), (5, "t"));
+    }
 }

@@ -34,6 +34,9 @@ fn every_recipe_runs_read_only_and_returns_rows() {
     let store = build_fixture(&m.db);
     // A pipeline's cursor part-way through the items, for the cursor recipe.
     store.set_export_cursor("pipeline", 10).unwrap();
+    // The fixture is written without the pipeline, so its stories come from a restory.
+    let mut store = store;
+    mirsad::stories::restory(&mut store, Default::default(), |_| {}).unwrap();
     drop(store);
     // Read-only, as the docs recommend analysts open the file.
     let conn = Connection::open_with_flags(&m.db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();

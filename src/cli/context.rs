@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, StoriesConfig};
+use crate::pipeline::Pipeline;
 use crate::store::Store;
 use crate::tagger::{Tagger, Taxonomy};
 
@@ -89,6 +90,16 @@ impl Context {
             None
         };
         Ok(Tagger::new(self.taxonomy(config.as_ref())?))
+    }
+
+    /// The `[stories]` settings of the config, or the defaults when there is no config.
+    pub fn stories(&self) -> anyhow::Result<StoriesConfig> {
+        Ok(self.config()?.map(|c| c.stories).unwrap_or_default())
+    }
+
+    /// The ingest pipeline as the config sets it up: taxonomy and stories.
+    pub fn pipeline(&self) -> anyhow::Result<Pipeline> {
+        Ok(Pipeline::new(self.tagger()?).with_stories(&self.stories()?))
     }
 }
 

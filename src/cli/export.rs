@@ -33,6 +33,10 @@ pub struct ExportArgs {
     /// newest one exported (stored in the database).
     #[arg(long, value_name = "NAME")]
     pub cursor: Option<String>,
+    /// One entry per story (an event many outlets reported) instead of one per item; its
+    /// content lists every outlet's report with its link.
+    #[arg(long, conflicts_with = "cursor")]
+    pub stories: bool,
     /// Forget the cursor first, so this run exports everything again.
     #[arg(long, requires = "cursor")]
     pub reset: bool,
@@ -54,7 +58,11 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let items = store.export_items(&filter, after_id)?;
+    let items = if args.stories {
+        export::story_entries(&store, &filter)?
+    } else {
+        store.export_items(&filter, after_id)?
+    };
     let export_config = config.as_ref().map(|c| &c.export);
     let title = args
         .title

@@ -30,7 +30,7 @@ pub struct IngestArgs {
 }
 
 pub fn run(ctx: &Context, args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let pipeline = Pipeline::new(ctx.tagger()?);
+    let pipeline = ctx.pipeline()?;
     let mut store = ctx.open_store()?;
     let mut total = IngestReport::default();
     let mut failed = 0usize;

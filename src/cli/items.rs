@@ -14,7 +14,10 @@ use crate::store::{ItemFilter, ItemRow};
 pub struct ItemsArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// JSON Lines: one object per item.
+    /// One row per story (an event many outlets reported) instead of one per item.
+    #[arg(long)]
+    pub stories: bool,
+    /// JSON Lines: one object per item (or story).
     #[arg(long)]
     pub json: bool,
 }
@@ -32,6 +35,9 @@ pub struct SearchArgs {
 }
 
 pub fn run_items(ctx: &Context, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
+    if args.stories {
+        return super::story::run_item_stories(ctx, &args.filter, args.json);
+    }
     let store = ctx.open_existing_store()?;
     let filter = item_filter(&args.filter, Utc::now())?;
     let items = store.items(&filter)?;
@@ -48,7 +54,7 @@ pub fn run_search(ctx: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(items: &[ItemRow], json: bool) -> anyhow::Result<()> {
+pub(super) fn show(items: &[ItemRow], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json_lines(items);
     }

@@ -14,6 +14,7 @@ mod output;
 mod retag;
 mod run;
 mod stats;
+mod story;
 mod tag;
 
 use std::path::PathBuf;
@@ -67,6 +68,10 @@ pub enum Command {
     Tag(tag::TagArgs),
     /// Re-apply the current taxonomy to every stored item.
     Retag(retag::RetagArgs),
+    /// The items of one story (an event many outlets reported), earliest first.
+    Story(story::StoryArgs),
+    /// Re-cluster every stored item into stories from scratch.
+    Restory(story::RestoryArgs),
     /// Export stored items as Atom, RSS, JSON Lines or CSV.
     Export(export::ExportArgs),
     /// Exchange the feed list with feed readers (OPML 2.0).
@@ -139,6 +144,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Feeds(args) => feeds::run(&ctx, &args),
         Command::Tag(args) => tag::run(&ctx, &args),
         Command::Retag(args) => retag::run(&ctx, &args),
+        Command::Story(args) => story::run_story(&ctx, &args),
+        Command::Restory(args) => story::run_restory(&ctx, &args),
         Command::Export(args) => export::run(&ctx, &args),
         Command::Opml { command } => opml::run(&ctx, &command),
         Command::Stats(args) => stats::run(&ctx, &args),

@@ -24,7 +24,8 @@ pub struct RunArgs {
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.require_config()?;
     let store = ctx.open_store()?;
-    let pipeline = Pipeline::new(Tagger::new(ctx.taxonomy(Some(&config))?));
+    let pipeline =
+        Pipeline::new(Tagger::new(ctx.taxonomy(Some(&config))?)).with_stories(&config.stories);
     if config.feeds.iter().all(|f| !f.enabled) {
         anyhow::bail!(
             "no enabled feeds in {}: add [[feeds]] entries with a url",

@@ -14,6 +14,7 @@ mod jsonl;
 pub mod opml;
 mod rss;
 pub mod sanitize;
+mod stories;
 mod xml;
 
 use std::io::Write;
@@ -27,6 +28,7 @@ use crate::store::{ExportItem, ItemFilter, Store, StoreError};
 
 pub use self::csv::CSV_HEADER;
 pub use atomic::write_atomic;
+pub use stories::story_entries;
 
 /// The feed title when neither the command line nor the config gives one.
 pub const DEFAULT_TITLE: &str = "مرصاد: البنية التحتية للذكاء الاصطناعي";

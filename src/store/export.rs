@@ -148,8 +148,24 @@ impl Store {
             sql.push_str(" ORDER BY i.published_at DESC, i.id DESC");
         }
         push_limit(filter, &mut sql, &mut values);
+        self.load_export_items(&sql, values)
+    }
+
+    /// A story's items, whole, earliest report first (for `export --stories`).
+    pub fn export_story_items(&self, story_id: i64) -> Result<Vec<ExportItem>, StoreError> {
+        let sql = format!(
+            "{SELECT_EXPORT} WHERE i.story_id = ? ORDER BY min(i.published_at, i.first_seen_at), i.id"
+        );
+        self.load_export_items(&sql, vec![Value::Integer(story_id)])
+    }
+
+    fn load_export_items(
+        &self,
+        sql: &str,
+        values: Vec<Value>,
+    ) -> Result<Vec<ExportItem>, StoreError> {
         let mut items: Vec<ExportItem> = {
-            let mut stmt = self.conn().prepare(&sql)?;
+            let mut stmt = self.conn().prepare_cached(sql)?;
             let rows = stmt.query_map(params_from_iter(values), export_item)?;
             rows.collect::<Result<_, _>>()?
         };

@@ -10,6 +10,7 @@ mod items;
 mod query;
 mod schema;
 mod stats;
+mod stories;
 mod tags;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use items::{ItemRecord, StoredTag, UpsertOutcome, Writer};
 pub use query::{ItemFilter, ItemRow};
 pub use schema::LATEST_VERSION;
 pub use stats::{DayStats, FeedStats, Stats, TagStats};
+pub use stories::{StoriesMark, StoryRow, StorySubject};
 pub use tags::{TAXONOMY_VERSION_KEY, TagSubject};
 
 /// How long a statement waits for another connection's lock before giving up.

@@ -28,6 +28,8 @@ pub struct ItemRow {
     pub published_at: String,
     pub first_seen_at: String,
     pub tags: Vec<String>,
+    /// The story the item belongs to (see `stories`); absent while stories are off.
+    pub story: Option<i64>,
     /// Display names of the feeds (name, else title, else URL), for human output.
     #[serde(skip)]
     pub feed_names: Vec<String>,
@@ -36,22 +38,24 @@ pub struct ItemRow {
 /// Separator for lists packed by `group_concat`: a control character never found in URLs or tags.
 const LIST_SEP: &str = "\u{1f}";
 
-const SELECT_ITEMS: &str = "SELECT i.id, i.url, i.title, i.published_at, i.first_seen_at,
+pub(super) const SELECT_ITEMS: &str =
+    "SELECT i.id, i.url, i.title, i.published_at, i.first_seen_at,
     (SELECT group_concat(f.url, char(31)) FROM item_feeds m JOIN feeds f ON f.id = m.feed_id
        WHERE m.item_id = i.id),
     (SELECT group_concat(coalesce(f.name, f.title, f.url), char(31)) FROM item_feeds m
        JOIN feeds f ON f.id = m.feed_id WHERE m.item_id = i.id),
     (SELECT group_concat(t.tag, char(31)) FROM
-       (SELECT tag FROM item_tags WHERE item_id = i.id ORDER BY tag) t)
+       (SELECT tag FROM item_tags WHERE item_id = i.id ORDER BY tag) t),
+    i.story_id
     FROM items i";
 
-fn split_list(packed: Option<String>) -> Vec<String> {
+pub(super) fn split_list(packed: Option<String>) -> Vec<String> {
     packed
         .map(|p| p.split(LIST_SEP).map(str::to_owned).collect())
         .unwrap_or_default()
 }
 
-fn item_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
+pub(super) fn item_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
     Ok(ItemRow {
         id: row.get(0)?,
         url: row.get(1)?,
@@ -61,6 +65,7 @@ fn item_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
         feeds: split_list(row.get(5)?),
         feed_names: split_list(row.get(6)?),
         tags: split_list(row.get(7)?),
+        story: row.get(8)?,
     })
 }
 

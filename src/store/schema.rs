@@ -9,7 +9,11 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Migrations in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, super::export::MIGRATION_EXPORT];
+const MIGRATIONS: &[&str] = &[
+    V1,
+    super::export::MIGRATION_EXPORT,
+    super::stories::MIGRATION_STORIES,
+];
 
 /// The schema version this build of mirsad writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

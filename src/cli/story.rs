@@ -1,0 +1,129 @@
+//! `mirsad items --stories`, `mirsad story ID` and `mirsad restory`.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::items::{item_filter, show};
+use super::output::{Table, print_json_lines, truncate};
+use super::{Context, FilterArgs};
+use crate::store::StoryRow;
+use crate::stories::StoriesParams;
+
+/// Widest the outlet names of one story get in the table.
+const OUTLETS_WIDTH: usize = 40;
+
+#[derive(Debug, Args)]
+pub struct StoryArgs {
+    /// The story's id (the first column of `mirsad items --stories`).
+    pub id: i64,
+    /// JSON Lines: one object per item.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoryArgs {}
+
+/// One row per story: its representative title, how many outlets carried it, and which.
+pub fn run_item_stories(
+    ctx: &Context,
+    filter: &FilterArgs,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = ctx.open_existing_store()?;
+    let stories = store.stories(&item_filter(filter, Utc::now())?)?;
+    if json {
+        print_json_lines(&stories)?;
+    } else {
+        print_stories(&stories)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_stories(stories: &[StoryRow]) -> anyhow::Result<()> {
+    let mut table = Table::new(&["STORY", "LAST SEEN", "ITEMS", "OUTLETS", "TITLE"]);
+    for story in stories {
+        let outlets = format!("{}: {}", story.feeds.len(), story.outlets.join(", "));
+        table.row(vec![
+            story.id.to_string(),
+            short_time(&story.last_seen_at),
+            story.items.to_string(),
+            truncate(&outlets, OUTLETS_WIDTH),
+            story.title.clone(),
+        ]);
+    }
+    if table.is_empty() {
+        eprintln!("no stories match (stories are made as items arrive, or by `mirsad restory`)");
+    } else {
+        table.print()?;
+    }
+    Ok(())
+}
+
+/// A story's items, earliest report first.
+pub fn run_story(ctx: &Context, args: &StoryArgs) -> anyhow::Result<ExitCode> {
+    let store = ctx.open_existing_store()?;
+    let Some(story) = store.story(args.id)? else {
+        anyhow::bail!(
+            "there is no story {} (list them with `mirsad items --stories`)",
+            args.id
+        );
+    };
+    let items = store.story_items(story.id)?;
+    if !args.json {
+        println!(
+            "story {}: {} from {}, {} – {}\n{}\n",
+            story.id,
+            count(story.items, "item"),
+            count(story.feeds.len() as i64, "outlet"),
+            short_time(&story.first_seen_at),
+            short_time(&story.last_seen_at),
+            super::output::clean(&story.title)
+        );
+    }
+    show(&items, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Re-clusters every stored item with the configured `[stories]` settings.
+pub fn run_restory(ctx: &Context, _args: &RestoryArgs) -> anyhow::Result<ExitCode> {
+    let settings = ctx.stories()?;
+    let params = StoriesParams {
+        window: settings.window,
+        threshold: settings.threshold,
+    };
+    let mut store = ctx.open_existing_store()?;
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(u64::try_from(store.count_items()?).unwrap_or(0));
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} items  {elapsed} (eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let summary = crate::stories::restory(&mut store, params, |n| progress.inc(n as u64))?;
+    progress.finish_and_clear();
+    println!(
+        "re-clustered {} items into {} stories",
+        summary.items, summary.stories
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn count(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn short_time(time: &str) -> String {
+    time.get(..16).unwrap_or(time).replace('T', " ")
+}

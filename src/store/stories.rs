@@ -1,0 +1,292 @@
+//! Stories in the store: the `stories` table, `items.story_id` and `stories_view`, written as
+//! the clusterer (crate::stories) decides and read back for `items --stories` and `story`.
+//!
+//! A story's facts (first and last report, representative item, size, outlets) are always
+//! recomputed from its items, so they stay right however its items arrived. An item's report
+//! time is its feed date, or the time mirsad first saw it when that is earlier (a feed date in
+//! the future is a feed's mistake).
+
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+use serde::Serialize;
+
+use super::query::{
+    ItemFilter, ItemRow, SELECT_ITEMS, item_row, push_filter, push_limit, split_list,
+};
+use super::{Store, StoreError, Writer};
+
+pub(super) const MIGRATION_STORIES: &str = r#"
+CREATE TABLE stories (
+    id                     INTEGER PRIMARY KEY,
+    first_seen_at          TEXT NOT NULL,
+    last_seen_at           TEXT NOT NULL,
+    representative_item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
+    size                   INTEGER NOT NULL DEFAULT 0,
+    outlets                TEXT NOT NULL DEFAULT '[]',
+    updated_at             TEXT NOT NULL
+);
+CREATE INDEX stories_last_seen ON stories(last_seen_at);
+
+ALTER TABLE items ADD COLUMN story_id INTEGER REFERENCES stories(id) ON DELETE SET NULL;
+CREATE INDEX items_story ON items(story_id);
+
+CREATE VIEW stories_view AS
+SELECT
+    s.id AS story_id, r.title, r.url, s.representative_item_id, s.first_seen_at, s.last_seen_at,
+    (SELECT count(*) FROM items i WHERE i.story_id = s.id) AS item_count,
+    (SELECT count(DISTINCT m.feed_id) FROM items i JOIN item_feeds m ON m.item_id = i.id
+       WHERE i.story_id = s.id) AS outlet_count,
+    (SELECT group_concat(name, ' | ') FROM
+       (SELECT DISTINCT coalesce(f.name, f.title, f.url) AS name FROM items i
+          JOIN item_feeds m ON m.item_id = i.id JOIN feeds f ON f.id = m.feed_id
+          WHERE i.story_id = s.id ORDER BY name)) AS outlets,
+    (SELECT group_concat(tag, ' ') FROM
+       (SELECT DISTINCT t.tag FROM items i JOIN item_tags t ON t.item_id = i.id
+          WHERE i.story_id = s.id ORDER BY t.tag)) AS tags,
+    s.updated_at
+FROM stories s LEFT JOIN items r ON r.id = s.representative_item_id;
+"#;
+
+/// The `meta` key counting re-clusterings, so a running clusterer notices one and reloads.
+const GENERATION_KEY: &str = "stories_generation";
+
+/// When an item was reported, for clustering and a story's first and last report.
+const REPORTED_AT: &str = "min(i.published_at, i.first_seen_at)";
+
+/// What the clusterer reads of a stored item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorySubject {
+    pub id: i64,
+    pub title: String,
+    pub summary: String,
+    /// The report time (see the module comment).
+    pub reported_at: String,
+    pub story_id: Option<i64>,
+}
+
+/// What a clusterer must match to be current: the count of re-clusterings and the highest
+/// story id (another writer's new stories change it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoriesMark {
+    pub generation: i64,
+    pub max_story_id: i64,
+}
+
+/// One story as listings show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoryRow {
+    pub id: i64,
+    /// The representative item's title and link.
+    pub title: String,
+    pub url: Option<String>,
+    pub representative_item: Option<i64>,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    pub items: i64,
+    /// Configured URLs of the feeds that carried the story.
+    pub feeds: Vec<String>,
+    /// Their display names (name, else title, else URL).
+    pub outlets: Vec<String>,
+    /// The union of its items' tags.
+    pub tags: Vec<String>,
+}
+
+fn subject(row: &Row<'_>) -> rusqlite::Result<StorySubject> {
+    Ok(StorySubject {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        summary: row.get(2)?,
+        reported_at: row.get(3)?,
+        story_id: row.get(4)?,
+    })
+}
+
+/// Recomputes stories' facts from their items; `{which}` selects the stories.
+const REFRESH: &str = "UPDATE stories SET
+    first_seen_at = coalesce((SELECT min(min(i.published_at, i.first_seen_at)) FROM items i
+        WHERE i.story_id = stories.id), first_seen_at),
+    last_seen_at = coalesce((SELECT max(min(i.published_at, i.first_seen_at)) FROM items i
+        WHERE i.story_id = stories.id), last_seen_at),
+    representative_item_id = (SELECT i.id FROM items i WHERE i.story_id = stories.id
+        ORDER BY min(i.published_at, i.first_seen_at), i.id LIMIT 1),
+    size = (SELECT count(*) FROM items i WHERE i.story_id = stories.id),
+    outlets = (SELECT json_group_array(url) FROM (SELECT DISTINCT f.url FROM items i
+        JOIN item_feeds m ON m.item_id = i.id JOIN feeds f ON f.id = m.feed_id
+        WHERE i.story_id = stories.id ORDER BY f.url)),
+    updated_at = ?1";
+
+impl Writer<'_> {
+    /// The items reported since `since`, oldest first: the window a clusterer starts from.
+    pub fn story_subjects_since(&self, since: &str) -> Result<Vec<StorySubject>, StoreError> {
+        let sql = format!(
+            "SELECT i.id, i.title, i.summary, {REPORTED_AT}, i.story_id FROM items i
+             WHERE i.published_at >= ?1 AND {REPORTED_AT} >= ?1
+             ORDER BY {REPORTED_AT}, i.id"
+        );
+        let mut stmt = self.tx().prepare_cached(&sql)?;
+        let rows = stmt.query_map([since], subject)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Calls `each` with every item, oldest report first (for re-clustering everything).
+    pub fn for_each_story_subject(
+        &self,
+        mut each: impl FnMut(&Self, StorySubject) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT i.id, i.title, i.summary, {REPORTED_AT}, i.story_id FROM items i
+             ORDER BY {REPORTED_AT}, i.id"
+        );
+        let mut stmt = self.tx().prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            each(self, subject(row)?)?;
+        }
+        Ok(())
+    }
+
+    /// Where the stories stand; see [`StoriesMark`].
+    pub fn stories_mark(&self) -> Result<StoriesMark, StoreError> {
+        let generation: Option<String> = self
+            .tx()
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([GENERATION_KEY], |row| row.get(0))
+            .optional()?;
+        let max_story_id: Option<i64> = self
+            .tx()
+            .prepare_cached("SELECT max(id) FROM stories")?
+            .query_row([], |row| row.get(0))?;
+        Ok(StoriesMark {
+            generation: generation.and_then(|g| g.parse().ok()).unwrap_or(0),
+            max_story_id: max_story_id.unwrap_or(0),
+        })
+    }
+
+    /// Starts an empty story and returns its id (its facts follow from its first item).
+    pub fn create_story(&self, now: &str) -> Result<i64, StoreError> {
+        self.tx()
+            .prepare_cached(
+                "INSERT INTO stories(first_seen_at, last_seen_at, updated_at) VALUES (?1, ?1, ?1)",
+            )?
+            .execute([now])?;
+        Ok(self.tx().last_insert_rowid())
+    }
+
+    /// Puts an item into a story and brings the story's facts up to date. A story id the store
+    /// does not know (its creation was rolled back) is created.
+    pub fn put_in_story(&self, item_id: i64, story_id: i64, now: &str) -> Result<(), StoreError> {
+        self.tx()
+            .prepare_cached(
+                "INSERT OR IGNORE INTO stories(id, first_seen_at, last_seen_at, updated_at)
+                 VALUES (?1, ?2, ?2, ?2)",
+            )?
+            .execute(params![story_id, now])?;
+        self.set_item_story(item_id, story_id)?;
+        self.refresh_story(story_id, now)
+    }
+
+    /// Sets an item's story without touching the story's facts (see [`Writer::refresh_stories`]).
+    pub fn set_item_story(&self, item_id: i64, story_id: i64) -> Result<(), StoreError> {
+        self.tx()
+            .prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
+            .execute(params![item_id, story_id])?;
+        Ok(())
+    }
+
+    /// The story an item is in, if any.
+    pub fn item_story(&self, item_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .tx()
+            .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+            .query_row([item_id], |row| row.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    /// Recomputes one story's facts from its items.
+    pub fn refresh_story(&self, story_id: i64, now: &str) -> Result<(), StoreError> {
+        self.tx()
+            .prepare_cached(&format!("{REFRESH} WHERE id = ?2"))?
+            .execute(params![now, story_id])?;
+        Ok(())
+    }
+
+    /// Recomputes every story's facts (after re-clustering).
+    pub fn refresh_stories(&self, now: &str) -> Result<(), StoreError> {
+        self.tx().execute(REFRESH, [now])?;
+        Ok(())
+    }
+
+    /// Takes every item out of its story, deletes all stories, and counts a re-clustering.
+    pub fn clear_stories(&self) -> Result<(), StoreError> {
+        self.tx().execute_batch(
+            "UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL;
+             DELETE FROM stories;",
+        )?;
+        let mark = self.stories_mark()?;
+        self.set_meta(GENERATION_KEY, &(mark.generation + 1).to_string())
+    }
+}
+
+const SELECT_STORIES: &str = "SELECT s.id, coalesce(r.title, ''), r.url,
+    s.representative_item_id, s.first_seen_at, s.last_seen_at,
+    (SELECT count(*) FROM items i WHERE i.story_id = s.id),
+    (SELECT group_concat(url, char(31)) FROM (SELECT DISTINCT f.url FROM items i
+       JOIN item_feeds m ON m.item_id = i.id JOIN feeds f ON f.id = m.feed_id
+       WHERE i.story_id = s.id ORDER BY f.url)),
+    (SELECT group_concat(name, char(31)) FROM (SELECT DISTINCT coalesce(f.name, f.title, f.url)
+       AS name FROM items i JOIN item_feeds m ON m.item_id = i.id JOIN feeds f ON f.id = m.feed_id
+       WHERE i.story_id = s.id ORDER BY name)),
+    (SELECT group_concat(tag, char(31)) FROM (SELECT DISTINCT t.tag FROM items i
+       JOIN item_tags t ON t.item_id = i.id WHERE i.story_id = s.id ORDER BY t.tag))
+    FROM stories s LEFT JOIN items r ON r.id = s.representative_item_id";
+
+fn story_row(row: &Row<'_>) -> rusqlite::Result<StoryRow> {
+    Ok(StoryRow {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        url: row.get(2)?,
+        representative_item: row.get(3)?,
+        first_seen_at: row.get(4)?,
+        last_seen_at: row.get(5)?,
+        items: row.get(6)?,
+        feeds: split_list(row.get(7)?),
+        outlets: split_list(row.get(8)?),
+        tags: split_list(row.get(9)?),
+    })
+}
+
+impl Store {
+    /// Stories with at least one item matching `filter`, latest report first.
+    pub fn stories(&self, filter: &ItemFilter) -> Result<Vec<StoryRow>, StoreError> {
+        let mut sql = format!(
+            "{SELECT_STORIES} WHERE s.id IN (SELECT i.story_id FROM items i
+               WHERE i.story_id IS NOT NULL"
+        );
+        let mut values: Vec<Value> = Vec::new();
+        push_filter(filter, &mut sql, &mut values);
+        sql.push_str(") ORDER BY s.last_seen_at DESC, s.id DESC");
+        push_limit(filter, &mut sql, &mut values);
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values), story_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One story, if it exists.
+    pub fn story(&self, id: i64) -> Result<Option<StoryRow>, StoreError> {
+        let sql = format!("{SELECT_STORIES} WHERE s.id = ?1");
+        Ok(self.conn().query_row(&sql, [id], story_row).optional()?)
+    }
+
+    /// A story's items, earliest report first.
+    pub fn story_items(&self, id: i64) -> Result<Vec<ItemRow>, StoreError> {
+        let sql = format!("{SELECT_ITEMS} WHERE i.story_id = ?1 ORDER BY {REPORTED_AT}, i.id");
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map([id], item_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+#[path = "stories_tests.rs"]
+mod tests;

@@ -1,0 +1,264 @@
+//! The clusterer: puts each new item into the story of the earlier item that reports the same
+//! event, or starts a story. It keeps the window's items in memory (crate::stories::index) and
+//! asks the scorer (crate::stories::score) for the best earlier item.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::features::{self, Features};
+use super::index::{Entry, WindowIndex};
+use super::score::Scorer;
+
+/// How the clusterer decides.
+#[derive(Debug, Clone, Copy)]
+pub struct StoriesParams {
+    /// How far apart in time two reports of one event can be.
+    pub window: Duration,
+    /// Lowest similarity (0–1) at which an item joins a story.
+    pub threshold: f64,
+}
+
+impl Default for StoriesParams {
+    fn default() -> Self {
+        StoriesParams {
+            window: Duration::from_secs(72 * 3600),
+            threshold: DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+/// The default `[stories] threshold`.
+pub const DEFAULT_THRESHOLD: f64 = 0.32;
+
+/// What the clusterer reads of an item.
+#[derive(Debug, Clone, Copy)]
+pub struct StoryItem<'a> {
+    pub id: i64,
+    pub title: &'a str,
+    pub summary: &'a str,
+    /// When the item was published; callers clamp feed dates in the future to the time they
+    /// first saw the item, since one bogus date would otherwise end the window for everyone.
+    pub published: DateTime<Utc>,
+}
+
+/// Where an item went.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Assignment {
+    pub story_id: i64,
+    /// True when the item started the story.
+    pub new: bool,
+    /// The earlier item it matched, and how well (absent for a new story).
+    pub matched: Option<(i64, f64)>,
+}
+
+/// The in-memory clusterer over the items of the last window.
+#[derive(Debug)]
+pub struct Clusterer {
+    params: StoriesParams,
+    index: WindowIndex,
+    next_story_id: i64,
+}
+
+impl Clusterer {
+    /// An empty clusterer; [`Clusterer::assign`] numbers new stories from `first_story_id`.
+    pub fn new(params: StoriesParams, first_story_id: i64) -> Clusterer {
+        Clusterer {
+            params,
+            index: WindowIndex::default(),
+            next_story_id: first_story_id,
+        }
+    }
+
+    pub fn params(&self) -> &StoriesParams {
+        &self.params
+    }
+
+    /// Number of items in the window.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.len() == 0
+    }
+
+    /// Puts the item into a story, numbering a new story itself.
+    pub fn assign(&mut self, item: &StoryItem<'_>) -> Assignment {
+        let id = self.next_story_id;
+        match self.assign_with(item, || Ok::<i64, std::convert::Infallible>(id)) {
+            Ok(assignment) => assignment,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Puts the item into a story; a new story gets its id from `new_story` (the store, which
+    /// numbers stories so two processes writing one database never reuse an id).
+    pub fn assign_with<E>(
+        &mut self,
+        item: &StoryItem<'_>,
+        new_story: impl FnOnce() -> Result<i64, E>,
+    ) -> Result<Assignment, E> {
+        let features = features::extract(item.title, item.summary);
+        let at = item.published.timestamp();
+        self.evict(at);
+        let window = window_secs(&self.params);
+        let best = Scorer::new(&self.index, window).best(&features, at);
+        let assignment = match best {
+            Some(m) if m.score >= self.params.threshold => Assignment {
+                story_id: m.story_id,
+                new: false,
+                matched: Some((m.item_id, m.score)),
+            },
+            _ => Assignment {
+                story_id: new_story()?,
+                new: true,
+                matched: None,
+            },
+        };
+        self.add(item.id, assignment.story_id, at, features);
+        Ok(assignment)
+    }
+
+    /// Adds an item whose story is already known (rebuilding the window from the store).
+    pub fn insert(&mut self, item: &StoryItem<'_>, story_id: i64) {
+        let at = item.published.timestamp();
+        self.evict(at);
+        self.add(
+            item.id,
+            story_id,
+            at,
+            features::extract(item.title, item.summary),
+        );
+    }
+
+    fn add(&mut self, item_id: i64, story_id: i64, at: i64, features: Features) {
+        self.index.insert(Entry {
+            item_id,
+            story_id,
+            at,
+            features,
+        });
+        self.next_story_id = self.next_story_id.max(story_id.saturating_add(1));
+    }
+
+    /// Forgets the items that fell out of the window, now that time has reached `at`.
+    fn evict(&mut self, at: i64) {
+        let window = window_secs(&self.params);
+        if let Some(newest) = self.index.newest().map(|n| n.max(at)) {
+            self.index.evict_older_than(newest.saturating_sub(window));
+        }
+    }
+}
+
+fn window_secs(params: &StoriesParams) -> i64 {
+    i64::try_from(params.window.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NVIDIA: (&str, &str) = (
+        "إنفيديا تسجل إيرادات قياسية لمراكز البيانات بقيمة 51.2 مليار دولار",
+        "أعلنت إنفيديا أن إيرادات مراكز البيانات بلغت 51.2 مليار دولار في الربع الثالث.",
+    );
+    const NVIDIA_AGAIN: (&str, &str) = (
+        "Nvidia: ٥١٫٢ مليار دولار من مراكز البيانات في ربع واحد",
+        "كشفت Nvidia في نتائجها للربع الثالث أن مراكز البيانات جلبت ٥١٫٢ مليار دولار.",
+    );
+    const NVIDIA_OTHER: (&str, &str) = (
+        "إنفيديا تستثمر 5 مليارات دولار في إنتل",
+        "اتفقت إنفيديا وإنتل على شراكة لتطوير معالجات مشتركة، تشتري بموجبها إنفيديا أسهما بقيمة 5 مليارات دولار.",
+    );
+
+    fn at(hours: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000 + hours * 3600, 0).unwrap()
+    }
+
+    fn item(id: i64, text: (&'static str, &'static str), hours: i64) -> StoryItem<'static> {
+        StoryItem {
+            id,
+            title: text.0,
+            summary: text.1,
+            published: at(hours),
+        }
+    }
+
+    fn clusterer() -> Clusterer {
+        Clusterer::new(StoriesParams::default(), 1)
+    }
+
+    #[test]
+    fn two_reports_of_one_event_share_a_story() {
+        let mut c = clusterer();
+        let first = c.assign(&item(1, NVIDIA, 0));
+        let second = c.assign(&item(2, NVIDIA_AGAIN, 5));
+        assert!(first.new);
+        assert!(!second.new, "{second:?}");
+        assert_eq!(second.story_id, first.story_id);
+        assert_eq!(second.matched.map(|m| m.0), Some(1));
+    }
+
+    #[test]
+    fn the_same_company_s_other_announcement_starts_its_own_story() {
+        let mut c = clusterer();
+        let results = c.assign(&item(1, NVIDIA, 0));
+        let deal = c.assign(&item(2, NVIDIA_OTHER, 20));
+        assert!(deal.new, "{deal:?}");
+        assert_ne!(deal.story_id, results.story_id);
+    }
+
+    #[test]
+    fn a_report_outside_the_window_never_joins() {
+        let mut c = clusterer();
+        c.assign(&item(1, NVIDIA, 0));
+        assert!(c.assign(&item(2, NVIDIA, 73)).new);
+    }
+
+    #[test]
+    fn new_stories_are_numbered_on_from_the_first_id() {
+        let mut c = Clusterer::new(StoriesParams::default(), 10);
+        assert_eq!(c.assign(&item(1, NVIDIA, 0)).story_id, 10);
+        assert_eq!(c.assign(&item(2, NVIDIA_OTHER, 1)).story_id, 11);
+    }
+
+    #[test]
+    fn rebuilt_items_keep_their_story_and_numbering_continues_after_them() {
+        let mut c = clusterer();
+        c.insert(&item(1, NVIDIA, 0), 40);
+        assert_eq!(c.assign(&item(2, NVIDIA_AGAIN, 1)).story_id, 40);
+        assert_eq!(c.assign(&item(3, NVIDIA_OTHER, 2)).story_id, 41);
+    }
+
+    #[test]
+    fn new_story_ids_come_from_the_caller_and_its_errors_pass_through() {
+        let mut c = clusterer();
+        let made = c.assign_with(&item(1, NVIDIA, 0), || Ok::<i64, String>(77));
+        assert_eq!(made.unwrap().story_id, 77);
+        let joined = c.assign_with(&item(2, NVIDIA_AGAIN, 1), || Err("unused".to_owned()));
+        assert_eq!(joined.unwrap().story_id, 77);
+        let failed = c.assign_with(&item(3, NVIDIA_OTHER, 2), || Err("disk full".to_owned()));
+        assert_eq!(failed.unwrap_err(), "disk full");
+    }
+
+    #[test]
+    fn the_window_forgets_old_items() {
+        let mut c = clusterer();
+        for hour in 0..200 {
+            c.assign(&item(hour, NVIDIA_OTHER, hour));
+        }
+        assert!(c.len() <= 73, "{} items kept", c.len());
+    }
+
+    #[test]
+    fn the_same_items_in_the_same_order_give_the_same_stories() {
+        let texts = [NVIDIA, NVIDIA_OTHER, NVIDIA_AGAIN, NVIDIA, NVIDIA_OTHER];
+        let run = || {
+            let mut c = clusterer();
+            let items = texts.iter().zip(0..).map(|(t, i)| item(i, *t, i * 3));
+            items.map(|i| c.assign(&i)).collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+    }
+}
