@@ -130,6 +130,9 @@ async fn a_changed_feed_stores_new_items_and_updates_changed_ones() {
     let out = run_once(&m, &cfg).await;
     assert!(out.contains("1 new, 1 updated"), "{out}");
     assert_eq!(query::<i64>(&m, "SELECT count(*) FROM items"), 11);
+    // Fetched items carry stories, as ingested ones do.
+    let without_story: i64 = query(&m, "SELECT count(*) FROM items WHERE story_id IS NULL");
+    assert_eq!(without_story, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
