@@ -24,7 +24,7 @@ done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 cargo build --release --locked --quiet
-MIRSAD=$PWD/target/release/mirsad
+MIRSAD=${CARGO_TARGET_DIR:-$PWD/target}/release/mirsad
 
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes 2;

@@ -1,5 +1,5 @@
-//! Store-scale figures: search latency (p50/p99 of ten typical Arabic queries), retag time and
-//! store size per item, over a synthetic store of `MIRSAD_BENCH_ITEMS` items (default 100,000;
+//! Store-scale figures: search latency (p50/p99 of ten typical Arabic queries), retag and
+//! restory time and store size per item, over a synthetic store of `MIRSAD_BENCH_ITEMS` items (default 100,000;
 //! the performance target is stated for 1,000,000).
 //!
 //!     cargo bench --bench store
@@ -145,6 +145,17 @@ fn main() {
     println!(
         "retag: {} items in {:.2} s",
         summary.items,
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut store = store.into_inner().unwrap_or_else(|p| p.into_inner());
+    let started = Instant::now();
+    let summary =
+        mirsad::stories::restory(&mut store, Default::default(), |_| {}).expect("restory");
+    println!(
+        "restory: {} items into {} stories in {:.2} s",
+        summary.items,
+        summary.stories,
         started.elapsed().as_secs_f64()
     );
 }

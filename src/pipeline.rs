@@ -16,7 +16,7 @@ use crate::config::StoriesConfig;
 use crate::dedup::{self, IdentityInput};
 use crate::feed::{self, Entry, FeedError, ParsedFeed};
 use crate::store::{ItemRecord, Store, StoreError, StoredTag, UpsertOutcome, Writer};
-use crate::stories::{Stories, StoriesParams, StoryItem};
+use crate::stories::{Features, Stories, StoriesParams, StoryItem};
 use crate::tagger::Tagger;
 
 /// The feed a document belongs to.
@@ -108,7 +108,7 @@ impl Pipeline {
         let known = store.content_hashes(prepared.identities())?;
         self.tag_changed(&mut prepared, &known);
         let writer = store.writer()?;
-        let report = self.write_prepared(&writer, feed, &prepared, now)?;
+        let report = self.write_prepared(&writer, feed, prepared, now)?;
         writer.commit()?;
         Ok(report)
     }
@@ -128,6 +128,7 @@ impl Pipeline {
             .map(|entry| PreparedItem {
                 record: item_record(entry, parsed, feed_url, &repeated, now),
                 tags: None,
+                story_features: None,
             })
             .collect();
         PreparedDocument {
@@ -140,12 +141,16 @@ impl Pipeline {
     }
 
     /// Tags the items that are new or changed, given the stored content hash of each known
-    /// identity. Unchanged items are not tagged again.
+    /// identity, and reads their story features. Unchanged items are left alone. Needs no
+    /// store lock: the daemon runs it on a worker thread.
     pub fn tag_changed(&self, prepared: &mut PreparedDocument, known: &HashMap<String, String>) {
         for item in &mut prepared.items {
             let record = &item.record;
             if known.get(&record.identity) != Some(&record.content_hash) {
                 item.tags = Some(stored_tags(&self.tagger, &record.title, &record.body_text));
+                if self.stories.is_some() {
+                    item.story_features = Some(Features::of(&record.title, &record.summary));
+                }
             }
         }
     }
@@ -156,7 +161,7 @@ impl Pipeline {
         &self,
         writer: &Writer<'_>,
         feed: FeedRef<'_>,
-        prepared: &PreparedDocument,
+        prepared: PreparedDocument,
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
         let now_text = crate::time::format(now);
@@ -174,9 +179,24 @@ impl Pipeline {
             None => None,
         };
         let mut report = IngestReport::default();
-        for item in &prepared.items {
+        for item in prepared.items {
             let record = &item.record;
-            let (item_id, outcome) = writer.upsert_item(record, feed_id, &now_text)?;
+            let mut features = item.story_features;
+            // A new item's story is decided before its row is written, so the row is written
+            // once, with its story.
+            let mut pending = None;
+            let (item_id, outcome) =
+                writer.upsert_item_with_story(record, feed_id, &now_text, || {
+                    let Some(session) = stories.as_mut() else {
+                        return Ok(None);
+                    };
+                    let features = features
+                        .take()
+                        .unwrap_or_else(|| Features::of(&record.title, &record.summary));
+                    let published = story_item(0, record, now).published;
+                    pending = session.decide(writer, published, features, &now_text)?;
+                    Ok(pending.as_ref().map(|p| p.story_id))
+                })?;
             report.entries += 1;
             match outcome {
                 UpsertOutcome::New => report.new += 1,
@@ -186,19 +206,20 @@ impl Pipeline {
                     continue;
                 }
             }
-            let tags = match &item.tags {
-                Some(tags) => tags.clone(),
+            let tags = match item.tags {
+                Some(tags) => tags,
                 None => stored_tags(&self.tagger, &record.title, &record.body_text),
             };
             writer.replace_tags(item_id, &tags, version, &now_text)?;
             if let Some(session) = stories.as_mut() {
-                let story_item = story_item(item_id, record, now);
-                session.place(
-                    writer,
-                    &story_item,
-                    outcome == UpsertOutcome::New,
-                    &now_text,
-                )?;
+                match pending {
+                    Some(pending) => session.joined(writer, item_id, pending, &now_text)?,
+                    None => {
+                        let story_item = story_item(item_id, record, now);
+                        let is_new = outcome == UpsertOutcome::New;
+                        session.place(writer, &story_item, features, is_new, &now_text)?;
+                    }
+                }
             }
         }
         Ok(report)
@@ -227,6 +248,8 @@ struct PreparedItem {
     record: ItemRecord,
     /// Computed before the write for items the store did not hold unchanged.
     tags: Option<Vec<StoredTag>>,
+    /// Likewise, what the story clusterer reads of the item.
+    story_features: Option<Features>,
 }
 
 /// What the clusterer reads of a record. A feed date in the future counts as now: one bogus

@@ -207,6 +207,24 @@ fn ingested_documents_put_one_event_from_several_outlets_into_one_story() {
     let story = &items[0]["story"];
     assert!(story.is_i64(), "{items:?}");
     assert!(items.iter().all(|i| &i["story"] == story), "{items:?}");
+    // The story's stored facts were kept up to date item by item.
+    let conn = rusqlite::Connection::open(&m.db).unwrap();
+    let (size, representative): (i64, i64) = conn
+        .query_row(
+            "SELECT size, representative_item_id FROM stories",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(size, outlets.len() as i64);
+    let earliest: i64 = conn
+        .query_row(
+            "SELECT id FROM items ORDER BY min(published_at, first_seen_at), id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(representative, earliest);
 
     // Restory gives the same grouping, renumbered from 1.
     let out = m.run_ok(&["--config", &config, "restory"], &[]);

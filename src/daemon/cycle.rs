@@ -269,10 +269,10 @@ fn store_outcome(
                 url: &plan.feed.url,
                 name: plan.feed.name.as_deref(),
             };
-            report = pipeline.write_prepared(&writer, feed, &prepared, now)?;
             ttl = prepared
                 .ttl_minutes
                 .map(|m| Duration::from_secs(u64::from(m) * 60));
+            report = pipeline.write_prepared(&writer, feed, prepared, now)?;
             None
         }
         (Ok(_), None) => None,

@@ -106,13 +106,25 @@ impl<'c> Writer<'c> {
         feed_id: i64,
         now: &str,
     ) -> Result<(i64, UpsertOutcome), StoreError> {
+        self.upsert_item_with_story(record, feed_id, now, || Ok(None))
+    }
+
+    /// [`Writer::upsert_item`], asking `story` for the story of an item that turns out to be
+    /// new, so the row is written once with its story rather than rewritten to add it.
+    pub fn upsert_item_with_story(
+        &self,
+        record: &ItemRecord,
+        feed_id: i64,
+        now: &str,
+        story: impl FnOnce() -> Result<Option<i64>, StoreError>,
+    ) -> Result<(i64, UpsertOutcome), StoreError> {
         let existing: Option<(i64, String)> = self
             .tx
             .prepare_cached("SELECT id, content_hash FROM items WHERE identity = ?1")?
             .query_row([&record.identity], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         let (id, outcome) = match existing {
-            None => (self.insert(record, now)?, UpsertOutcome::New),
+            None => (self.insert(record, story()?, now)?, UpsertOutcome::New),
             Some((id, hash)) if hash != record.content_hash => {
                 self.update(id, record, now)?;
                 (id, UpsertOutcome::Updated)
@@ -128,15 +140,15 @@ impl<'c> Writer<'c> {
         Ok((id, outcome))
     }
 
-    fn insert(&self, r: &ItemRecord, now: &str) -> Result<i64, StoreError> {
+    fn insert(&self, r: &ItemRecord, story: Option<i64>, now: &str) -> Result<i64, StoreError> {
         self.tx
             .prepare_cached(
                 "INSERT INTO items(identity, identity_kind, url, canonical_url, guid, title,
                     title_html, summary, summary_html, content_html, author, categories,
                     enclosures, published_at, published_estimated, upstream_updated_at,
-                    first_seen_at, language, direction, content_hash, body_text)
+                    first_seen_at, language, direction, content_hash, body_text, story_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21)",
+                    ?17, ?18, ?19, ?20, ?21, ?22)",
             )?
             .execute(params![
                 r.identity,
@@ -160,6 +172,7 @@ impl<'c> Writer<'c> {
                 r.direction,
                 r.content_hash,
                 r.body_text,
+                story,
             ])?;
         let id = self.tx.last_insert_rowid();
         self.index(id, r)?;

@@ -126,6 +126,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Writing one item runs some twenty distinct statements (item, FTS, feeds, tags,
+        // stories, feed state); rusqlite's default cache of 16 would re-prepare them per item.
+        conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;
         Ok(Store {
             conn,

@@ -1,8 +1,10 @@
 //! Stories in the store: the `stories` table, `items.story_id` and `stories_view`, written as
 //! the clusterer (crate::stories) decides and read back for `items --stories` and `story`.
 //!
-//! A story's facts (first and last report, representative item, size, outlets) are always
-//! recomputed from its items, so they stay right however its items arrived. An item's report
+//! A story's stored facts (first and last report, representative item, size) follow its items:
+//! each joining item updates them in constant time, and `restory` recomputes them all. Which
+//! outlets carried a story is read live from its items (`stories_view`), since keeping a list
+//! in the row would cost each new report the length of that list. An item's report
 //! time is its feed date, or the time mirsad first saw it when that is earlier (a feed date in
 //! the future is a feed's mistake).
 
@@ -22,7 +24,6 @@ CREATE TABLE stories (
     last_seen_at           TEXT NOT NULL,
     representative_item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
     size                   INTEGER NOT NULL DEFAULT 0,
-    outlets                TEXT NOT NULL DEFAULT '[]',
     updated_at             TEXT NOT NULL
 );
 CREATE INDEX stories_last_seen ON stories(last_seen_at);
@@ -110,10 +111,20 @@ const REFRESH: &str = "UPDATE stories SET
     representative_item_id = (SELECT i.id FROM items i WHERE i.story_id = stories.id
         ORDER BY min(i.published_at, i.first_seen_at), i.id LIMIT 1),
     size = (SELECT count(*) FROM items i WHERE i.story_id = stories.id),
-    outlets = (SELECT json_group_array(url) FROM (SELECT DISTINCT f.url FROM items i
-        JOIN item_feeds m ON m.item_id = i.id JOIN feeds f ON f.id = m.feed_id
-        WHERE i.story_id = stories.id ORDER BY f.url)),
     updated_at = ?1";
+
+/// Adds item ?2, reported at ?4, to story ?1's facts. Every right-hand side reads the row as it
+/// was, so `size = 0` tells a story just created (whose times are placeholders) from one with
+/// items.
+const JOIN_STORY: &str = "UPDATE stories SET
+    first_seen_at = CASE WHEN size = 0 OR ?4 < first_seen_at THEN ?4 ELSE first_seen_at END,
+    last_seen_at = CASE WHEN size = 0 OR ?4 > last_seen_at THEN ?4 ELSE last_seen_at END,
+    representative_item_id = CASE WHEN size = 0 OR representative_item_id IS NULL
+        OR ?4 < first_seen_at OR (?4 = first_seen_at AND ?2 < representative_item_id)
+        THEN ?2 ELSE representative_item_id END,
+    size = size + 1,
+    updated_at = ?3
+    WHERE id = ?1";
 
 impl Writer<'_> {
     /// The items reported since `since`, oldest first: the window a clusterer starts from.
@@ -174,6 +185,10 @@ impl Writer<'_> {
 
     /// Puts an item into a story and brings the story's facts up to date. A story id the store
     /// does not know (its creation was rolled back) is created.
+    ///
+    /// The facts are updated from the joining item alone, not recomputed from all the story's
+    /// items: a story thousands of items long (a feed of near-identical bulletins) must not
+    /// make each new report cost its whole length.
     pub fn put_in_story(&self, item_id: i64, story_id: i64, now: &str) -> Result<(), StoreError> {
         self.tx()
             .prepare_cached(
@@ -181,8 +196,40 @@ impl Writer<'_> {
                  VALUES (?1, ?2, ?2, ?2)",
             )?
             .execute(params![story_id, now])?;
+        let previous = self.item_story(item_id)?;
+        if previous == Some(story_id) {
+            return Ok(());
+        }
         self.set_item_story(item_id, story_id)?;
-        self.refresh_story(story_id, now)
+        let reported_at: String = self
+            .tx()
+            .prepare_cached(&format!(
+                "SELECT {REPORTED_AT} FROM items i WHERE i.id = ?1"
+            ))?
+            .query_row([item_id], |row| row.get(0))?;
+        self.join_story(story_id, item_id, &reported_at, now)?;
+        match previous {
+            Some(left) => self.refresh_story(left, now),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts an item that was written with `story_id` already set into the story's facts.
+    /// `reported_at` is the item's report time (see the module comment).
+    pub fn join_story(
+        &self,
+        story_id: i64,
+        item_id: i64,
+        reported_at: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.tx().prepare_cached(JOIN_STORY)?.execute(params![
+            story_id,
+            item_id,
+            now,
+            reported_at
+        ])?;
+        Ok(())
     }
 
     /// Sets an item's story without touching the story's facts (see [`Writer::refresh_stories`]).

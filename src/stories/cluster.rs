@@ -99,18 +99,25 @@ impl Clusterer {
         item: &StoryItem<'_>,
         new_story: impl FnOnce() -> Result<i64, E>,
     ) -> Result<Assignment, E> {
-        let features = features::extract(item.title, item.summary);
+        self.assign_extracted(item, features::extract(item.title, item.summary), new_story)
+    }
+
+    /// [`Clusterer::assign_with`] for an item whose features were extracted beforehand (by
+    /// [`Features::of`], on a worker thread, so the writer only looks up and scores).
+    pub fn assign_extracted<E>(
+        &mut self,
+        item: &StoryItem<'_>,
+        features: Features,
+        new_story: impl FnOnce() -> Result<i64, E>,
+    ) -> Result<Assignment, E> {
         let at = item.published.timestamp();
-        self.evict(at);
-        let window = window_secs(&self.params);
-        let best = Scorer::new(&self.index, window).best(&features, at);
-        let assignment = match best {
-            Some(m) if m.score >= self.params.threshold => Assignment {
-                story_id: m.story_id,
+        let assignment = match self.best_match(&features, at) {
+            Some((story_id, matched)) => Assignment {
+                story_id,
                 new: false,
-                matched: Some((m.item_id, m.score)),
+                matched: Some(matched),
             },
-            _ => Assignment {
+            None => Assignment {
                 story_id: new_story()?,
                 new: true,
                 matched: None,
@@ -118,6 +125,23 @@ impl Clusterer {
         };
         self.add(item.id, assignment.story_id, at, features);
         Ok(assignment)
+    }
+
+    /// The story an item published at `at` (Unix seconds) would join, with the earlier item it
+    /// matched and how well; `None` when it starts a story. Changes nothing but the window's
+    /// age: follow it with [`Clusterer::remember`] once the item is stored.
+    pub fn best_match(&mut self, features: &Features, at: i64) -> Option<(i64, (i64, f64))> {
+        self.evict(at);
+        let window = window_secs(&self.params);
+        Scorer::new(&self.index, window)
+            .best(features, at)
+            .filter(|m| m.score >= self.params.threshold)
+            .map(|m| (m.story_id, (m.item_id, m.score)))
+    }
+
+    /// Adds a stored item and the story it went to (after [`Clusterer::best_match`]).
+    pub fn remember(&mut self, item_id: i64, story_id: i64, at: i64, features: Features) {
+        self.add(item_id, story_id, at, features);
     }
 
     /// Adds an item whose story is already known (rebuilding the window from the store).

@@ -51,6 +51,13 @@ pub struct Features {
     pub weekdays: u8,
 }
 
+impl Features {
+    /// The features of an item with this title and summary.
+    pub fn of(title: &str, summary: &str) -> Features {
+        extract(title, summary)
+    }
+}
+
 /// Reads the terms of an item from its title and summary.
 pub fn extract(title: &str, summary: &str) -> Features {
     let mut builder = Builder::default();

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use super::{Clusterer, StoriesParams, StoryItem};
+use super::{Clusterer, Features, StoriesParams, StoryItem};
 use crate::store::{StoreError, StoriesMark, StorySubject, Writer};
 
 /// Story assignment for a pipeline; shareable between threads.
@@ -72,7 +72,8 @@ impl Stories {
             match subject.story_id {
                 Some(story_id) => clusterer.insert(&item, story_id),
                 None => {
-                    place(&mut clusterer, writer, &item, &now_text)?;
+                    let features = Features::of(item.title, item.summary);
+                    place(&mut clusterer, writer, &item, features, &now_text)?;
                     placed += 1;
                 }
             }
@@ -93,10 +94,13 @@ impl Stories {
 impl StorySession<'_> {
     /// Puts a new or changed item into a story in the writer's transaction. A changed item that
     /// already has a story keeps it, and the story's facts are refreshed.
+    /// `features` are the item's, when they were extracted beforehand (off the writer's
+    /// thread); otherwise they are extracted here.
     pub fn place(
         &mut self,
         writer: &Writer<'_>,
         item: &StoryItem<'_>,
+        features: Option<Features>,
         is_new: bool,
         now: &str,
     ) -> Result<(), StoreError> {
@@ -106,7 +110,8 @@ impl StorySession<'_> {
         let Some(loaded) = self.guard.as_mut() else {
             return Ok(());
         };
-        match place(&mut loaded.clusterer, writer, item, now) {
+        let features = features.unwrap_or_else(|| Features::of(item.title, item.summary));
+        match place(&mut loaded.clusterer, writer, item, features, now) {
             Ok(story_id) => {
                 loaded.mark.max_story_id = loaded.mark.max_story_id.max(story_id);
                 Ok(())
@@ -120,25 +125,93 @@ impl StorySession<'_> {
     }
 }
 
+/// A new item's story, decided before the item is written; see [`StorySession::decide`].
+#[derive(Debug)]
+pub struct PendingStory {
+    pub story_id: i64,
+    at: i64,
+    reported_at: String,
+    matched: Option<(i64, f64)>,
+    features: Features,
+}
+
+impl StorySession<'_> {
+    /// Decides the story of a new item about to be written (creating the story when the item
+    /// starts one), so the item's row can be written once, with its story. `None` while the
+    /// clusterer is not loaded. Follow it with [`StorySession::joined`] once the item is stored.
+    pub fn decide(
+        &mut self,
+        writer: &Writer<'_>,
+        published: DateTime<Utc>,
+        features: Features,
+        now: &str,
+    ) -> Result<Option<PendingStory>, StoreError> {
+        let Some(loaded) = self.guard.as_mut() else {
+            return Ok(None);
+        };
+        let at = published.timestamp();
+        let (story_id, matched) = match loaded.clusterer.best_match(&features, at) {
+            Some((story_id, matched)) => (story_id, Some(matched)),
+            None => (writer.create_story(now)?, None),
+        };
+        Ok(Some(PendingStory {
+            story_id,
+            at,
+            reported_at: crate::time::format(published),
+            matched,
+            features,
+        }))
+    }
+
+    /// Records that new item `item_id` was written into its pending story.
+    pub fn joined(
+        &mut self,
+        writer: &Writer<'_>,
+        item_id: i64,
+        pending: PendingStory,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let Some(loaded) = self.guard.as_mut() else {
+            return Ok(());
+        };
+        let story_id = pending.story_id;
+        if let Err(err) = writer.join_story(story_id, item_id, &pending.reported_at, now) {
+            *self.guard = None;
+            return Err(err);
+        }
+        loaded
+            .clusterer
+            .remember(item_id, story_id, pending.at, pending.features);
+        loaded.mark.max_story_id = loaded.mark.max_story_id.max(story_id);
+        log_assignment(item_id, story_id, pending.matched);
+        Ok(())
+    }
+}
+
+fn log_assignment(item_id: i64, story_id: i64, matched: Option<(i64, f64)>) {
+    match matched {
+        Some((matched, score)) => tracing::debug!(
+            item = item_id,
+            story = story_id,
+            matched,
+            score,
+            "item joined a story"
+        ),
+        None => tracing::debug!(item = item_id, story = story_id, "new story"),
+    }
+}
+
 /// Assigns one item and writes the assignment; returns its story.
 fn place(
     clusterer: &mut Clusterer,
     writer: &Writer<'_>,
     item: &StoryItem<'_>,
+    features: Features,
     now: &str,
 ) -> Result<i64, StoreError> {
-    let assignment = clusterer.assign_with(item, || writer.create_story(now))?;
+    let assignment = clusterer.assign_extracted(item, features, || writer.create_story(now))?;
     writer.put_in_story(item.id, assignment.story_id, now)?;
-    match assignment.matched {
-        Some((matched, score)) => tracing::debug!(
-            item = item.id,
-            story = assignment.story_id,
-            matched,
-            score,
-            "item joined a story"
-        ),
-        None => tracing::debug!(item = item.id, story = assignment.story_id, "new story"),
-    }
+    log_assignment(item.id, assignment.story_id, assignment.matched);
     Ok(assignment.story_id)
 }
 
@@ -205,7 +278,7 @@ mod tests {
         };
         let mut session = stories.session(w, now()).unwrap();
         session
-            .place(w, &item, is_new, "2026-11-22T12:00:00Z")
+            .place(w, &item, None, is_new, "2026-11-22T12:00:00Z")
             .unwrap();
     }
 

@@ -54,5 +54,6 @@ mod restory;
 mod score;
 
 pub use cluster::{Assignment, Clusterer, DEFAULT_THRESHOLD, StoriesParams, StoryItem};
-pub use live::{Stories, StorySession};
+pub use features::Features;
+pub use live::{PendingStory, Stories, StorySession};
 pub use restory::{RestorySummary, restory};
