@@ -1,5 +1,7 @@
 //! Writing items: one [`Writer`] per document, one transaction, prepared statements reused.
 
+use std::cell::RefCell;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::StoreError;
@@ -80,6 +82,11 @@ pub struct StoredTag {
 /// everything back, so a failed document leaves no trace.
 pub struct Writer<'c> {
     tx: Transaction<'c>,
+    /// Full-text rows (rowid, title, body) written at commit, after every other statement:
+    /// FTS5 flushes its pending rows into a new segment whenever a later statement opens a
+    /// savepoint, so indexing item by item between other writes made one segment per item and
+    /// endless merging.
+    fts_rows: RefCell<Vec<(i64, String, String)>>,
 }
 
 impl<'c> Writer<'c> {
@@ -87,10 +94,22 @@ impl<'c> Writer<'c> {
         // IMMEDIATE takes the write lock up front, so a busy reader makes us wait at the start
         // (bounded by busy_timeout) rather than fail halfway through the document.
         let tx = rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
-        Ok(Writer { tx })
+        Ok(Writer {
+            tx,
+            fts_rows: RefCell::new(Vec::new()),
+        })
     }
 
     pub fn commit(self) -> Result<(), StoreError> {
+        let rows = self.fts_rows.take();
+        if !rows.is_empty() {
+            let mut insert = self
+                .tx
+                .prepare_cached("INSERT INTO items_fts(rowid, title, body) VALUES (?1, ?2, ?3)")?;
+            for (id, title, body) in &rows {
+                insert.execute(params![id, title, body])?;
+            }
+        }
         self.tx.commit()?;
         Ok(())
     }
@@ -221,10 +240,12 @@ impl<'c> Writer<'c> {
         self.index(id, r)
     }
 
+    /// Queues the item's full-text row for the commit.
     fn index(&self, id: i64, r: &ItemRecord) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("INSERT INTO items_fts(rowid, title, body) VALUES (?1, ?2, ?3)")?
-            .execute(params![id, r.search_title, r.search_body])?;
+        let mut rows = self.fts_rows.borrow_mut();
+        // An item written twice in one transaction (a feed repeating an entry) is indexed once.
+        rows.retain(|(queued, _, _)| *queued != id);
+        rows.push((id, r.search_title.clone(), r.search_body.clone()));
         Ok(())
     }
 
