@@ -11,11 +11,33 @@ use mirsad::pipeline::{FeedRef, Pipeline};
 use mirsad::store::{ItemFilter, Store};
 use mirsad::tagger::{Tagger, Taxonomy};
 
-const WORDS: &str = "أعلنت شركة إنفيديا عن إطلاق رقاقات جديدة لمراكز البيانات في المنطقة وقالت مصادر إن الطلب \
-على وحدات معالجة الرسوميات يتجاوز المعروض بينما تستثمر مايكروسوفت مليارات الدولارات في البنية التحتية \
-للذكاء الاصطناعي وتخطط أمازون لتوسيع خدماتها السحابية في الخليج العربي وتناقش الحكومة خطة جديدة للطاقة \
-المتجددة مع ارتفاع استهلاك الكهرباء في المدن الكبرى وفاز الفريق بالمركز الأول في البطولة بعد مباراة مثيرة \
-وتتوقع الأرصاد أمطارا غزيرة على المناطق الشمالية خلال الأيام المقبلة مع انخفاض درجات الحرارة";
+/// Every distinct Arabic word of the fixtures' real feeds, article and labelled items: a few
+/// thousand words, so query terms are as selective as in a real store (a small word list would
+/// put every query word in every item).
+fn vocabulary() -> Vec<String> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let files = ["dev_set.jsonl", "stories_dev.jsonl", "feeds", "articles"];
+    let mut text = String::new();
+    for name in files {
+        let path = std::path::Path::new(root).join(name);
+        let paths: Vec<std::path::PathBuf> = match std::fs::read_dir(&path) {
+            Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(_) => vec![path],
+        };
+        for path in paths {
+            text.push_str(&std::fs::read_to_string(path).unwrap_or_default());
+            text.push(' ');
+        }
+    }
+    let mut words: Vec<String> = text
+        .split(|c: char| !('\u{0621}'..='\u{064A}').contains(&c))
+        .filter(|w| w.chars().count() >= 2)
+        .map(str::to_owned)
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
 
 const QUERIES: [&str; 10] = [
     "مراكز البيانات",
@@ -43,20 +65,35 @@ impl Lcg {
     }
 }
 
-fn sentence(rng: &mut Lcg, words: &[&str], n: usize) -> String {
+fn sentence(rng: &mut Lcg, words: &[String], n: usize) -> String {
     (0..n)
-        .map(|_| words[rng.next(words.len())])
+        .map(|_| words[rng.next(words.len())].as_str())
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-fn document(rng: &mut Lcg, words: &[&str], feed: usize, items: usize) -> String {
+fn document(
+    rng: &mut Lcg,
+    words: &[String],
+    events: &[String],
+    feed: usize,
+    items: usize,
+) -> String {
     let mut xml = String::from("<rss version=\"2.0\"><channel><title>bench</title>");
     for i in 0..items {
+        // One item in five retells an event other feeds report too.
+        let title = if rng.next(5) == 0 {
+            format!(
+                "{} {}",
+                events[rng.next(events.len())],
+                sentence(rng, words, 3)
+            )
+        } else {
+            sentence(rng, words, 9)
+        };
         xml.push_str(&format!(
-            "<item><title>{}</title><link>https://bench{feed}.example/{i}</link>\
+            "<item><title>{title}</title><link>https://bench{feed}.example/{i}</link>\
              <pubDate>Sat, {:02} Nov 2026 10:00:00 +0000</pubDate><description>&lt;p&gt;{}&lt;/p&gt;</description></item>",
-            sentence(rng, words, 9),
             1 + i % 28,
             sentence(rng, words, 60),
         ));
@@ -80,12 +117,15 @@ fn main() {
     let path = dir.path().join("bench.db");
     let mut store = Store::open(&path).expect("store");
     let pipeline = Pipeline::new(Tagger::new(Taxonomy::builtin()));
-    let words: Vec<&str> = WORDS.split_whitespace().collect();
+    let words = vocabulary();
     let mut rng = Lcg(7);
+    let events: Vec<String> = (0..total / 25 + 1)
+        .map(|_| sentence(&mut rng, &words, 6))
+        .collect();
 
     let started = Instant::now();
     for feed in 0..total.div_ceil(per_feed) {
-        let xml = document(&mut rng, &words, feed, per_feed);
+        let xml = document(&mut rng, &words, &events, feed, per_feed);
         let url = format!("https://bench{feed}.example/feed");
         let feed_ref = FeedRef {
             url: &url,

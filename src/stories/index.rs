@@ -57,7 +57,12 @@ pub struct WindowIndex {
     postings: FastMap<VecDeque<u64>>,
     /// The latest time seen: the window ends here.
     newest: Option<i64>,
+    /// Size at which the window is next rebuilt from the items still inside it.
+    compact_at: usize,
 }
+
+/// Smallest window worth rebuilding; below it, items waiting out of order cost little.
+const MIN_COMPACT: usize = 4096;
 
 impl WindowIndex {
     /// Number of items in the window.
@@ -95,6 +100,26 @@ impl WindowIndex {
                 }
             }
             self.first_seq += 1;
+        }
+        // Items that arrived out of time order wait behind newer ones (above). When they pile
+        // up (a first cycle ingesting weeks of backlog from hundreds of feeds at once), the
+        // window is rebuilt from the items still inside it, so memory follows the window and
+        // not the arrivals. The next rebuild waits until the window doubles: each item is
+        // rebuilt about once, amortized.
+        if self.entries.len() >= self.compact_at.max(MIN_COMPACT) {
+            self.compact(horizon);
+            self.compact_at = 2 * self.entries.len();
+        }
+    }
+
+    /// Keeps only the items at or after `horizon`, renumbered after every number used so far.
+    fn compact(&mut self, horizon: i64) {
+        let entries = std::mem::take(&mut self.entries);
+        self.first_seq += entries.len() as u64;
+        self.times.clear();
+        self.postings.clear();
+        for entry in entries.into_iter().filter(|e| e.at >= horizon) {
+            self.insert(entry);
         }
     }
 
@@ -189,6 +214,24 @@ mod tests {
             .map(|(seq, _)| index.get(seq).unwrap().item_id)
             .collect();
         assert_eq!(ids, [2]);
+    }
+
+    #[test]
+    fn items_stuck_behind_a_newer_one_are_dropped_when_the_window_is_rebuilt() {
+        let mut index = WindowIndex::default();
+        let late = 10_000_000;
+        index.insert(entry(0, late, &[1]));
+        for i in 1..20_000 {
+            index.insert(entry(i, i, &[2, 3 + i as u64 % 50]));
+            index.evict_older_than(late - 100);
+        }
+        assert!(index.len() < MIN_COMPACT + 1, "{} items kept", index.len());
+        assert_eq!(index.document_frequency(2), index.len() - 1);
+        let ids: Vec<i64> = index
+            .postings_newest_first(1)
+            .map(|(seq, _)| index.get(seq).unwrap().item_id)
+            .collect();
+        assert_eq!(ids, [0], "the item inside the window survives the rebuild");
     }
 
     #[test]
