@@ -4,6 +4,10 @@
 //!
 //!     cargo bench --bench store
 //!     MIRSAD_BENCH_ITEMS=1000000 cargo bench --bench store
+//!
+//! `MIRSAD_BENCH_DB=PATH` keeps the store there and reuses it when it already holds the items
+//! (building a million items takes minutes); `MIRSAD_BENCH_SEARCH_ONLY=1` skips retag and
+//! restory.
 
 use std::time::{Duration, Instant};
 
@@ -114,8 +118,11 @@ fn main() {
         .unwrap_or(100_000);
     let per_feed = 100;
     let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("bench.db");
+    let path = std::env::var_os("MIRSAD_BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("bench.db"));
     let mut store = Store::open(&path).expect("store");
+    let reuse = store.count_items().expect("count") >= total as i64;
     let pipeline = Pipeline::new(Tagger::new(Taxonomy::builtin()));
     let words = vocabulary();
     let mut rng = Lcg(7);
@@ -124,7 +131,7 @@ fn main() {
         .collect();
 
     let started = Instant::now();
-    for feed in 0..total.div_ceil(per_feed) {
+    for feed in (0..total.div_ceil(per_feed)).filter(|_| !reuse) {
         let xml = document(&mut rng, &words, &events, feed, per_feed);
         let url = format!("https://bench{feed}.example/feed");
         let feed_ref = FeedRef {
@@ -173,6 +180,9 @@ fn main() {
         percentile(&latencies, 0.99).as_secs_f64() * 1e3
     );
 
+    if std::env::var_os("MIRSAD_BENCH_SEARCH_ONLY").is_some() {
+        return;
+    }
     let store = std::sync::Mutex::new(store);
     let started = Instant::now();
     let summary = mirsad::retag::retag_all(

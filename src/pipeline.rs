@@ -84,6 +84,14 @@ impl Pipeline {
         &self.tagger
     }
 
+    /// Call after rolling back a write this pipeline made: the story clusterer reloads from
+    /// the store rather than keep items the store no longer has.
+    pub fn forget_unsaved(&self) {
+        if let Some(stories) = &self.stories {
+            stories.invalidate();
+        }
+    }
+
     /// Parses and stores one document in one transaction.
     pub fn ingest(
         &self,

@@ -211,6 +211,22 @@ fn search_ignores_diacritics_hamza_tatweel_digits_and_clitics() {
     ] {
         m.run_ok(&["search", hostile], &[]);
     }
+    // Filters narrow the ranked hits; --limit cuts the ranked list.
+    let in_feed = m.run_ok(
+        &[
+            "search",
+            "خبر",
+            "--feed",
+            "https://example.com/feed",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(in_feed.lines().count(), 3, "{in_feed}");
+    let other_feed = m.run_ok(&["search", "خبر", "--feed", "https://other.example/f"], &[]);
+    assert!(other_feed.trim().is_empty(), "{other_feed}");
+    let limited = m.run_ok(&["search", "خبر", "--limit", "2", "--json"], &[]);
+    assert_eq!(limited.lines().count(), 2, "{limited}");
 }
 
 #[test]

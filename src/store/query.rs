@@ -136,14 +136,34 @@ impl Store {
         let Some(expression) = fts_query(query) else {
             return Ok(Vec::new());
         };
-        let mut sql = format!(
-            "{SELECT_ITEMS} JOIN (SELECT rowid, bm25(items_fts, 2.0, 1.0) AS rank
-                FROM items_fts WHERE items_fts MATCH ?) hits ON hits.rowid = i.id WHERE 1"
-        );
+        // Rank and cut to the limit first, on ids alone, and only then read the listing columns
+        // (feeds, tags) of the hits kept: a common word matches tens of thousands of items in a
+        // large store. Without filters the ranking never touches the items table at all.
+        let unfiltered = filter.feed.is_none()
+            && filter.tag.is_none()
+            && filter.since.is_none()
+            && filter.until.is_none();
         let mut values = vec![Value::Text(expression)];
-        push_filter(filter, &mut sql, &mut values);
-        sql.push_str(" ORDER BY hits.rank, i.published_at DESC, i.id DESC");
+        let mut sql = if unfiltered {
+            String::from(
+                "WITH hits AS (SELECT rowid AS id, bm25(items_fts, 2.0, 1.0) AS rank
+                   FROM items_fts WHERE items_fts MATCH ? ORDER BY rank, rowid DESC",
+            )
+        } else {
+            let mut sql = String::from(
+                "WITH hits AS (SELECT i.id, bm25(items_fts, 2.0, 1.0) AS rank
+                   FROM items_fts JOIN items i ON i.id = items_fts.rowid
+                   WHERE items_fts MATCH ?",
+            );
+            push_filter(filter, &mut sql, &mut values);
+            sql.push_str(" ORDER BY rank, i.published_at DESC, i.id DESC");
+            sql
+        };
         push_limit(filter, &mut sql, &mut values);
+        sql.push_str(&format!(
+            ") {SELECT_ITEMS} JOIN hits ON hits.id = i.id
+             ORDER BY hits.rank, i.published_at DESC, i.id DESC"
+        ));
         let mut stmt = self.conn().prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(values), item_row)?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -43,6 +43,12 @@ impl Stories {
         &self.params
     }
 
+    /// Drops the loaded window (after a rolled-back write it may hold items the store does not
+    /// keep); the next session reloads it from the store.
+    pub fn invalidate(&self) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// Locks the clusterer for a document written through `writer`, (re)loading it first when
     /// the store changed under it.
     pub fn session(
