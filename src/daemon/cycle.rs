@@ -21,16 +21,6 @@ pub struct Shared {
     pub store: Arc<Mutex<Store>>,
     pub pipeline: Arc<Pipeline>,
     pub fetcher: Arc<Fetcher>,
-    /// Parsed feeds waiting to be written; see [`write_queued`].
-    pub writes: Arc<Mutex<Vec<WriteJob>>>,
-}
-
-/// A fetched (and parsed) feed waiting for the store's writer.
-pub struct WriteJob {
-    plan: Plan,
-    outcome: FetchOutcome,
-    prepared: Option<Result<PreparedDocument, crate::feed::FeedError>>,
-    done: std::sync::mpsc::Sender<Result<FeedResult, String>>,
 }
 
 /// One feed to fetch in this cycle, with its stored state.
@@ -141,7 +131,6 @@ pub async fn run_cycle(
             .or_insert_with(|| Arc::new(Semaphore::new(config.fetch.per_host.max(1))))
             .clone();
         let global = global.clone();
-        let writes = shared.writes.clone();
         let store = shared.store.clone();
         let pipeline = shared.pipeline.clone();
         let fetcher = shared.fetcher.clone();
@@ -156,7 +145,7 @@ pub async fn run_cycle(
             if *stop.borrow() {
                 return FeedResult::Skipped;
             }
-            poll_feed(plan, &fetcher, store, writes, pipeline, limits).await
+            poll_feed(plan, &fetcher, store, pipeline, limits).await
         });
     }
     while let Some(joined) = tasks.join_next().await {
@@ -202,12 +191,11 @@ fn host_of(url: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Fetch → parse (worker thread) → store (with the feed's new state).
+/// Fetch → parse (worker thread) → store (one transaction, with the feed's new state).
 async fn poll_feed(
     plan: Plan,
     fetcher: &Fetcher,
     store: Arc<Mutex<Store>>,
-    writes: Arc<Mutex<Vec<WriteJob>>>,
     pipeline: Arc<Pipeline>,
     limits: Limits,
 ) -> FeedResult {
@@ -236,23 +224,19 @@ async fn poll_feed(
                 let known = lock(&store).content_hashes(document.identities());
                 match known {
                     Ok(known) => pipeline.tag_changed(&mut document, &known),
-                    Err(err) => return Err(err.to_string()),
+                    Err(err) => return Err(err),
                 }
                 Some(Ok(document))
             }
             other => other,
         };
-        let (done, result) = std::sync::mpsc::channel();
-        lock_queue(&writes).push(WriteJob {
-            plan,
-            outcome,
-            prepared,
-            done,
-        });
-        write_queued(&store, &writes, &pipeline, limits);
-        result
-            .recv()
-            .unwrap_or_else(|_| Err("the write was dropped".to_owned()))
+        let mut store = lock(&store);
+        let stored = store_outcome(&mut store, &pipeline, &plan, &outcome, prepared, limits);
+        if stored.is_err() {
+            // The transaction rolled back; the story clusterer must not keep its items.
+            pipeline.forget_unsaved();
+        }
+        stored
     })
     .await;
     match stored {
@@ -268,97 +252,21 @@ async fn poll_feed(
     }
 }
 
-fn lock_queue(writes: &Mutex<Vec<WriteJob>>) -> std::sync::MutexGuard<'_, Vec<WriteJob>> {
-    writes
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Writes every queued feed in one transaction: group commit. Feeds parsed while another
-/// batch was being written wait in the queue, and whichever task gets the store's lock next
-/// writes them all, so under load one commit (one FTS5 segment, one WAL sync) serves many
-/// feeds. Each feed is written under its own savepoint: a feed that fails to store is rolled
-/// back alone. A task's own job is always written by the time it gets the lock, by itself or
-/// by the task before it.
-fn write_queued(
-    store: &Mutex<Store>,
-    writes: &Mutex<Vec<WriteJob>>,
+/// Writes the items (if any) and the feed's new state in one transaction, and logs the fetch.
+fn store_outcome(
+    store: &mut Store,
     pipeline: &Pipeline,
+    plan: &Plan,
+    outcome: &FetchOutcome,
+    prepared: Option<Result<PreparedDocument, crate::feed::FeedError>>,
     limits: Limits,
-) {
-    let mut store = lock(store);
-    let jobs = std::mem::take(&mut *lock_queue(writes));
-    if jobs.is_empty() {
-        return;
-    }
+) -> Result<FeedResult, crate::store::StoreError> {
     let now = Utc::now();
-    // Read before the transaction: the writer borrows the store.
-    let rates: Vec<_> = jobs
-        .iter()
-        .map(|job| store.items_per_day(job.plan.state.id, now))
-        .collect();
-    let writer = match store.writer() {
-        Ok(writer) => writer,
-        Err(err) => {
-            for job in jobs {
-                job.done.send(Err(err.to_string())).ok();
-            }
-            return;
-        }
-    };
-    let mut written = Vec::with_capacity(jobs.len());
-    for (mut job, rate) in jobs.into_iter().zip(rates) {
-        let result = rate.and_then(|rate| {
-            let mark = writer.savepoint()?;
-            match write_feed(&writer, pipeline, &mut job, rate, now, limits) {
-                Ok(done) => {
-                    writer.release_savepoint()?;
-                    Ok(done)
-                }
-                Err(err) => {
-                    writer.rollback_to_savepoint(mark)?;
-                    pipeline.forget_unsaved();
-                    Err(err)
-                }
-            }
-        });
-        written.push((job, result));
-    }
-    let committed = writer.commit();
-    tracing::debug!(
-        feeds = written.len(),
-        "wrote a batch of feeds in one transaction"
-    );
-    if committed.is_err() {
-        pipeline.forget_unsaved();
-    }
-    for (job, result) in written {
-        let result = match (&committed, result) {
-            (Err(err), _) => Err(err.to_string()),
-            (Ok(()), Err(err)) => Err(err.to_string()),
-            (Ok(()), Ok((result, report, error))) => {
-                log_fetch(&job.plan, &job.outcome, &report, error.as_deref());
-                Ok(result)
-            }
-        };
-        job.done.send(result).ok();
-    }
-}
-
-/// Writes one feed's items (if any) and its new state; returns how the fetch ended, what it
-/// stored and the error to log.
-fn write_feed(
-    writer: &crate::store::Writer<'_>,
-    pipeline: &Pipeline,
-    job: &mut WriteJob,
-    items_per_day: f64,
-    now: DateTime<Utc>,
-    limits: Limits,
-) -> Result<(FeedResult, IngestReport, Option<String>), crate::store::StoreError> {
-    let (plan, outcome) = (&job.plan, &job.outcome);
+    let items_per_day = store.items_per_day(plan.state.id, now)?;
+    let writer = store.writer()?;
     let mut report = IngestReport::default();
     let mut ttl = None;
-    let error: Option<String> = match (&outcome.result, job.prepared.take()) {
+    let error: Option<String> = match (&outcome.result, prepared) {
         (Err(err), _) => Some(err.to_string()),
         (Ok(_), Some(Err(err))) => Some(err.to_string()),
         (Ok(_), Some(Ok(prepared))) => {
@@ -369,7 +277,7 @@ fn write_feed(
             ttl = prepared
                 .ttl_minutes
                 .map(|m| Duration::from_secs(u64::from(m) * 60));
-            report = pipeline.write_prepared(writer, feed, prepared, now)?;
+            report = pipeline.write_prepared(&writer, feed, prepared, now)?;
             None
         }
         (Ok(_), None) => None,
@@ -385,12 +293,13 @@ fn write_feed(
         limits,
     );
     writer.save_feed_state(&state)?;
-    let result = match (&error, outcome.is_not_modified()) {
+    writer.commit()?;
+    log_fetch(plan, outcome, &report, error.as_deref());
+    Ok(match (error, outcome.is_not_modified()) {
         (Some(_), _) => FeedResult::Failed,
         (None, true) => FeedResult::NotModified,
         (None, false) => FeedResult::Fetched(report),
-    };
-    Ok((result, report, error))
+    })
 }
 
 /// The feed's state after this fetch: validators, health and the next fetch time.

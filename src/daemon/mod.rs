@@ -68,7 +68,6 @@ pub async fn run(
         store: Arc::new(Mutex::new(store)),
         pipeline: Arc::new(pipeline),
         fetcher: Arc::new(fetcher),
-        writes: Arc::default(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut signals = Signals::new()?;

@@ -78,12 +78,6 @@ pub struct StoredTag {
     pub evidence: String,
 }
 
-/// Where a savepoint began; see [`Writer::savepoint`].
-#[derive(Debug, Clone, Copy)]
-pub struct SavepointMark {
-    fts_rows: usize,
-}
-
 /// The transaction one document is written in. Dropping it without [`Writer::commit`] rolls
 /// everything back, so a failed document leaves no trace.
 pub struct Writer<'c> {
@@ -117,29 +111,6 @@ impl<'c> Writer<'c> {
             }
         }
         self.tx.commit()?;
-        Ok(())
-    }
-
-    /// Starts a savepoint inside the transaction (one document of a batch); returns what
-    /// [`Writer::rollback_to_savepoint`] needs to undo it.
-    pub fn savepoint(&self) -> Result<SavepointMark, StoreError> {
-        self.tx.execute_batch("SAVEPOINT document")?;
-        Ok(SavepointMark {
-            fts_rows: self.fts_rows.borrow().len(),
-        })
-    }
-
-    /// Keeps what was written since [`Writer::savepoint`].
-    pub fn release_savepoint(&self) -> Result<(), StoreError> {
-        self.tx.execute_batch("RELEASE document")?;
-        Ok(())
-    }
-
-    /// Undoes everything written since [`Writer::savepoint`], the queued full-text rows too.
-    pub fn rollback_to_savepoint(&self, mark: SavepointMark) -> Result<(), StoreError> {
-        self.tx
-            .execute_batch("ROLLBACK TO document; RELEASE document")?;
-        self.fts_rows.borrow_mut().truncate(mark.fts_rows);
         Ok(())
     }
 
@@ -354,30 +325,6 @@ mod tests {
         assert_eq!(id1, id2);
         assert_eq!(count(&store, "SELECT count(*) FROM items"), 1);
         assert_eq!(count(&store, "SELECT count(*) FROM items_fts"), 1);
-    }
-
-    #[test]
-    fn a_rolled_back_savepoint_drops_its_items_and_their_search_rows_only() {
-        let mut store = Store::in_memory().unwrap();
-        let w = store.writer().unwrap();
-        let feed = w.ensure_feed("http://a/feed", None).unwrap();
-        w.upsert_item(&record("url:kept", "kept"), feed, "T1")
-            .unwrap();
-        let mark = w.savepoint().unwrap();
-        w.upsert_item(&record("url:dropped", "dropped"), feed, "T1")
-            .unwrap();
-        w.rollback_to_savepoint(mark).unwrap();
-        w.savepoint().unwrap();
-        w.upsert_item(&record("url:later", "later"), feed, "T1")
-            .unwrap();
-        w.release_savepoint().unwrap();
-        w.commit().unwrap();
-        assert_eq!(count(&store, "SELECT count(*) FROM items"), 2);
-        assert_eq!(count(&store, "SELECT count(*) FROM items_fts"), 2);
-        let dropped = "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'dropped'";
-        assert_eq!(count(&store, dropped), 0);
-        let later = "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'later'";
-        assert_eq!(count(&store, later), 1);
     }
 
     #[test]

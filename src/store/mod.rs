@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use export::{ExportFeed, ExportItem, ExportTag};
 pub use feeds::{FeedRow, FeedState, FeedStatus};
-pub use items::{ItemRecord, SavepointMark, StoredTag, UpsertOutcome, Writer};
+pub use items::{ItemRecord, StoredTag, UpsertOutcome, Writer};
 pub use query::{ItemFilter, ItemRow};
 pub use schema::LATEST_VERSION;
 pub use stats::{DayStats, FeedStats, Stats, TagStats};
