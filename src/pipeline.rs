@@ -201,7 +201,7 @@ impl Pipeline {
                     let features = features
                         .take()
                         .unwrap_or_else(|| Features::of(&record.title, &record.summary));
-                    let published = story_item(0, record, now).published;
+                    let published = report_time(record, now);
                     pending = session.decide(writer, published, features, &now_text)?;
                     Ok(pending.as_ref().map(|p| p.story_id))
                 })?;
@@ -263,13 +263,17 @@ struct PreparedItem {
 /// What the clusterer reads of a record. A feed date in the future counts as now: one bogus
 /// date must not move the story window past everyone else's items.
 fn story_item(id: i64, record: &ItemRecord, now: DateTime<Utc>) -> StoryItem<'_> {
-    let published = crate::time::parse(&record.published_at).map_or(now, |p| p.min(now));
     StoryItem {
         id,
         title: &record.title,
         summary: &record.summary,
-        published,
+        published: report_time(record, now),
     }
+}
+
+/// When the clusterer takes an item to have been published (see [`story_item`]).
+fn report_time(record: &ItemRecord, now: DateTime<Utc>) -> DateTime<Utc> {
+    crate::time::parse(&record.published_at).map_or(now, |p| p.min(now))
 }
 
 /// Tags a title and body and turns the result into rows for `item_tags`.

@@ -70,7 +70,9 @@ pub enum Command {
     Retag(retag::RetagArgs),
     /// The items of one story (an event many outlets reported), earliest first.
     Story(story::StoryArgs),
-    /// Re-cluster every stored item into stories from scratch.
+    /// Re-cluster every stored item into stories from scratch, with the config's [stories]
+    /// settings (after changing them). Story ids are renumbered from 1; the same store always
+    /// gives the same stories.
     Restory(story::RestoryArgs),
     /// Export stored items as Atom, RSS, JSON Lines or CSV.
     Export(export::ExportArgs),
