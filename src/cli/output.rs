@@ -137,6 +137,22 @@ pub fn print_json_lines<T: serde::Serialize>(values: &[T]) -> anyhow::Result<()>
     Ok(())
 }
 
+/// A progress bar over `total` items on stderr when it is a terminal; hidden otherwise, so logs
+/// and pipes stay clean.
+pub fn item_progress(total: i64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} items  {elapsed} (eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,11 @@
 //! `mirsad retag`: re-applies the current taxonomy to every stored item (see crate::retag).
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Context;
+use super::output::item_progress;
 use crate::retag::retag_all;
 
 #[derive(Debug, Args)]
@@ -19,16 +18,7 @@ pub struct RetagArgs {
 pub fn run(ctx: &Context, args: &RetagArgs) -> anyhow::Result<ExitCode> {
     let tagger = ctx.tagger()?;
     let store = ctx.open_existing_store()?;
-    let progress = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(u64::try_from(store.count_items()?).unwrap_or(0));
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} items  {elapsed} (eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = item_progress(store.count_items()?);
     let store = std::sync::Mutex::new(store);
     let lock = || {
         store

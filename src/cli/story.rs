@@ -1,14 +1,12 @@
 //! `mirsad items --stories`, `mirsad story ID` and `mirsad restory`.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::items::{item_filter, show};
-use super::output::{Table, print_json_lines, truncate};
+use super::output::{Table, item_progress, print_json_lines, truncate};
 use super::{Context, FilterArgs};
 use crate::store::StoryRow;
 use crate::stories::StoriesParams;
@@ -97,16 +95,7 @@ pub fn run_restory(ctx: &Context, _args: &RestoryArgs) -> anyhow::Result<ExitCod
         threshold: settings.threshold,
     };
     let mut store = ctx.open_existing_store()?;
-    let progress = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(u64::try_from(store.count_items()?).unwrap_or(0));
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} items  {elapsed} (eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = item_progress(store.count_items()?);
     let summary = crate::stories::restory(&mut store, params, |n| progress.inc(n as u64))?;
     progress.finish_and_clear();
     println!(

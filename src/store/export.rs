@@ -251,16 +251,9 @@ mod tests {
 
     fn record(identity: &str, published: &str) -> ItemRecord {
         ItemRecord {
-            identity: identity.into(),
-            identity_kind: "link".into(),
             url: Some(format!("https://example.com/{identity}")),
-            title: format!("عنوان {identity}"),
-            published_at: published.into(),
-            direction: "rtl".into(),
-            content_hash: identity.into(),
             categories: r#"["تقنية"]"#.into(),
-            enclosures: "[]".into(),
-            ..ItemRecord::default()
+            ..ItemRecord::sample(identity, &format!("عنوان {identity}"), published)
         }
     }
 

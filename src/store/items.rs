@@ -194,7 +194,7 @@ impl<'c> Writer<'c> {
                 story,
             ])?;
         let id = self.tx.last_insert_rowid();
-        self.index(id, r)?;
+        self.index(id, r);
         Ok(id)
     }
 
@@ -237,16 +237,16 @@ impl<'c> Writer<'c> {
         self.tx
             .prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
             .execute([id])?;
-        self.index(id, r)
+        self.index(id, r);
+        Ok(())
     }
 
     /// Queues the item's full-text row for the commit.
-    fn index(&self, id: i64, r: &ItemRecord) -> Result<(), StoreError> {
+    fn index(&self, id: i64, r: &ItemRecord) {
         let mut rows = self.fts_rows.borrow_mut();
         // An item written twice in one transaction (a feed repeating an entry) is indexed once.
         rows.retain(|(queued, _, _)| *queued != id);
         rows.push((id, r.search_title.clone(), r.search_body.clone()));
-        Ok(())
     }
 
     /// Sets a value in the `meta` table inside this transaction.
@@ -290,23 +290,32 @@ impl<'c> Writer<'c> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Store;
-
-    pub(crate) fn record(identity: &str, title: &str) -> ItemRecord {
+impl ItemRecord {
+    /// The least a test item needs: identity, title and date, with a content hash that changes
+    /// with the title and the title as its search words.
+    pub(crate) fn sample(identity: &str, title: &str, published: &str) -> ItemRecord {
         ItemRecord {
             identity: identity.into(),
             identity_kind: "link".into(),
             title: title.into(),
-            published_at: "2026-01-01T00:00:00Z".into(),
+            published_at: published.into(),
             direction: "rtl".into(),
-            content_hash: format!("h-{title}"),
+            content_hash: format!("h-{identity}-{title}"),
             search_title: title.into(),
             categories: "[]".into(),
             enclosures: "[]".into(),
             ..ItemRecord::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    pub(crate) fn record(identity: &str, title: &str) -> ItemRecord {
+        ItemRecord::sample(identity, title, "2026-01-01T00:00:00Z")
     }
 
     fn count(store: &Store, sql: &str) -> i64 {

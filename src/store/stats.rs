@@ -156,17 +156,7 @@ mod tests {
     use crate::store::{ItemRecord, StoredTag};
 
     fn record(identity: &str, published: &str) -> ItemRecord {
-        ItemRecord {
-            identity: identity.into(),
-            identity_kind: "link".into(),
-            title: identity.into(),
-            published_at: published.into(),
-            direction: "rtl".into(),
-            content_hash: identity.into(),
-            categories: "[]".into(),
-            enclosures: "[]".into(),
-            ..ItemRecord::default()
-        }
+        ItemRecord::sample(identity, identity, published)
     }
 
     #[test]

@@ -7,16 +7,8 @@ const NOW: &str = "2026-11-20T12:00:00Z";
 
 fn record(identity: &str, title: &str, published: &str) -> ItemRecord {
     ItemRecord {
-        identity: identity.into(),
-        identity_kind: "link".into(),
-        title: title.into(),
         summary: format!("ملخص {title}"),
-        published_at: published.into(),
-        direction: "rtl".into(),
-        content_hash: format!("h-{identity}"),
-        categories: "[]".into(),
-        enclosures: "[]".into(),
-        ..ItemRecord::default()
+        ..ItemRecord::sample(identity, title, published)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::features::{self, Features};
+use super::features::Features;
 use super::index::{Entry, WindowIndex};
 use super::score::Scorer;
 
@@ -99,7 +99,7 @@ impl Clusterer {
         item: &StoryItem<'_>,
         new_story: impl FnOnce() -> Result<i64, E>,
     ) -> Result<Assignment, E> {
-        self.assign_extracted(item, features::extract(item.title, item.summary), new_story)
+        self.assign_extracted(item, Features::of(item.title, item.summary), new_story)
     }
 
     /// [`Clusterer::assign_with`] for an item whose features were extracted beforehand (by
@@ -152,7 +152,7 @@ impl Clusterer {
             item.id,
             story_id,
             at,
-            features::extract(item.title, item.summary),
+            Features::of(item.title, item.summary),
         );
     }
 

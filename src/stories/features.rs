@@ -52,14 +52,13 @@ pub struct Features {
 }
 
 impl Features {
-    /// The features of an item with this title and summary.
+    /// Reads the terms of an item from its title and summary.
     pub fn of(title: &str, summary: &str) -> Features {
         extract(title, summary)
     }
 }
 
-/// Reads the terms of an item from its title and summary.
-pub fn extract(title: &str, summary: &str) -> Features {
+fn extract(title: &str, summary: &str) -> Features {
     let mut builder = Builder::default();
     builder.add_text(&pieces(&normalize(title)), true);
     let lead: Vec<Piece> = pieces(&normalize(summary))

@@ -157,29 +157,35 @@ impl WindowIndex {
     }
 }
 
+/// An entry with the given term keys (boost 1), its own story, for tests here and in the
+/// scorer's.
+#[cfg(test)]
+pub(super) fn test_entry(item_id: i64, at: i64, keys: &[u64]) -> Entry {
+    let terms = keys
+        .iter()
+        .map(|&key| super::features::Term {
+            key,
+            boost: 1.0,
+            entity: false,
+        })
+        .collect();
+    Entry {
+        item_id,
+        story_id: item_id,
+        at,
+        features: Features {
+            terms,
+            ..Features::default()
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stories::features::Term;
 
     fn entry(item_id: i64, at: i64, keys: &[u64]) -> Entry {
-        let terms = keys
-            .iter()
-            .map(|&key| Term {
-                key,
-                boost: 1.0,
-                entity: false,
-            })
-            .collect();
-        Entry {
-            item_id,
-            story_id: item_id,
-            at,
-            features: Features {
-                terms,
-                ..Features::default()
-            },
-        }
+        test_entry(item_id, at, keys)
     }
 
     #[test]

@@ -259,16 +259,8 @@ mod tests {
             .unwrap();
         let published = now() - chrono::Duration::hours(hours_ago);
         let record = ItemRecord {
-            identity: identity.into(),
-            identity_kind: "link".into(),
-            title: text.0.into(),
             summary: text.1.into(),
-            published_at: crate::time::format(published),
-            direction: "rtl".into(),
-            content_hash: identity.into(),
-            categories: "[]".into(),
-            enclosures: "[]".into(),
-            ..ItemRecord::default()
+            ..ItemRecord::sample(identity, text.0, &crate::time::format(published))
         };
         w.upsert_item(&record, feed, &crate::time::format(now()))
             .unwrap()

@@ -95,17 +95,7 @@ mod tests {
             let feed = w
                 .ensure_feed(&format!("http://{identity}/feed"), None)
                 .unwrap();
-            let record = ItemRecord {
-                identity: identity.into(),
-                identity_kind: "link".into(),
-                title: title.into(),
-                published_at: published.into(),
-                direction: "rtl".into(),
-                content_hash: identity.into(),
-                categories: "[]".into(),
-                enclosures: "[]".into(),
-                ..ItemRecord::default()
-            };
+            let record = ItemRecord::sample(identity, title, published);
             let (id, _) = w
                 .upsert_item(&record, feed, "2026-11-20T09:00:00Z")
                 .unwrap();

@@ -221,10 +221,9 @@ fn figures_disagree(a: &Features, b: &Features) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stories::features::extract;
 
     fn conflicts(a: &str, b: &str) -> i32 {
-        contradictions(&extract(a, ""), &extract(b, ""))
+        contradictions(&Features::of(a, ""), &Features::of(b, ""))
     }
 
     #[test]
@@ -288,23 +287,7 @@ mod tests {
     }
 
     fn entry(item_id: i64, keys: &[u64]) -> Entry {
-        let terms = keys
-            .iter()
-            .map(|&key| Term {
-                key,
-                boost: 1.0,
-                entity: false,
-            })
-            .collect();
-        Entry {
-            item_id,
-            story_id: item_id,
-            at: 0,
-            features: Features {
-                terms,
-                ..Features::default()
-            },
-        }
+        crate::stories::index::test_entry(item_id, 0, keys)
     }
 
     #[test]
@@ -322,8 +305,8 @@ mod tests {
 
     #[test]
     fn items_sharing_only_names_score_nothing() {
-        let a = extract("أرامكو تجمع 5 مليارات دولار من بيع سندات", "");
-        let b = extract("أرامكو توقع اتفاقية لشراء الغاز المسال", "");
+        let a = Features::of("أرامكو تجمع 5 مليارات دولار من بيع سندات", "");
+        let b = Features::of("أرامكو توقع اتفاقية لشراء الغاز المسال", "");
         let mut index = WindowIndex::default();
         index.insert(Entry {
             item_id: 1,
