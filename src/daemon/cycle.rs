@@ -18,7 +18,10 @@ use crate::store::{FeedState, Store};
 
 /// Everything a cycle shares between its feed tasks.
 pub struct Shared {
+    /// The writer's connection.
     pub store: Arc<Mutex<Store>>,
+    /// A connection for reads during the cycle (may be the writer's).
+    pub lookup: Arc<Mutex<Store>>,
     pub pipeline: Arc<Pipeline>,
     pub fetcher: Arc<Fetcher>,
 }
@@ -65,6 +68,12 @@ impl CycleSummary {
     pub fn changed_anything(&self) -> bool {
         self.items.new + self.items.updated > 0
     }
+}
+
+/// The two connections a feed task uses.
+struct Stores {
+    store: Arc<Mutex<Store>>,
+    lookup: Arc<Mutex<Store>>,
 }
 
 /// How one feed's fetch ended.
@@ -118,6 +127,7 @@ pub async fn run_cycle(
     let started = Instant::now();
     let global = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
     let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let slots = Slots::new();
     let limits = limits(config);
     let mut tasks = tokio::task::JoinSet::new();
     let mut summary = CycleSummary {
@@ -132,9 +142,11 @@ pub async fn run_cycle(
             .clone();
         let global = global.clone();
         let store = shared.store.clone();
+        let lookup = shared.lookup.clone();
         let pipeline = shared.pipeline.clone();
         let fetcher = shared.fetcher.clone();
         let stop = stop.clone();
+        let slots = slots.clone();
         tasks.spawn(async move {
             let Ok(_host_permit) = host_limit.acquire_owned().await else {
                 return FeedResult::Skipped;
@@ -145,7 +157,15 @@ pub async fn run_cycle(
             if *stop.borrow() {
                 return FeedResult::Skipped;
             }
-            poll_feed(plan, &fetcher, store, pipeline, limits).await
+            poll_feed(
+                plan,
+                &fetcher,
+                Stores { store, lookup },
+                pipeline,
+                slots,
+                limits,
+            )
+            .await
         });
     }
     while let Some(joined) = tasks.join_next().await {
@@ -178,6 +198,28 @@ pub fn limits(config: &Config) -> Limits {
     }
 }
 
+/// Far more fetches are in flight than there are cores. Preparing them all at once would only
+/// interleave them, and every prepared document waiting for the writer is memory held.
+#[derive(Clone)]
+struct Slots {
+    /// Documents being parsed and tagged: one core is left to the writer, which every document
+    /// goes through.
+    cpu: Arc<Semaphore>,
+    /// Documents between parsing and written: enough that the writer never waits.
+    in_flight: Arc<Semaphore>,
+}
+
+impl Slots {
+    fn new() -> Slots {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let preparers = cores.saturating_sub(1).max(1);
+        Slots {
+            cpu: Arc::new(Semaphore::new(preparers)),
+            in_flight: Arc::new(Semaphore::new(preparers + 2)),
+        }
+    }
+}
+
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store
         .lock()
@@ -191,12 +233,14 @@ fn host_of(url: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Fetch → parse (worker thread) → store (one transaction, with the feed's new state).
+/// Fetch → prepare (parse, normalize, tag: a CPU slot) → store (the writer's lock: one
+/// transaction with the feed's new state).
 async fn poll_feed(
     plan: Plan,
     fetcher: &Fetcher,
-    store: Arc<Mutex<Store>>,
+    Stores { store, lookup }: Stores,
     pipeline: Arc<Pipeline>,
+    slots: Slots,
     limits: Limits,
 ) -> FeedResult {
     let url = plan
@@ -210,34 +254,45 @@ async fn poll_feed(
         last_modified: plan.state.last_modified.clone(),
         user_agent: plan.feed.user_agent.clone(),
     };
-    let outcome = fetcher.fetch(&request).await;
+    let mut outcome = fetcher.fetch(&request).await;
     let feed_url = plan.feed.url.clone();
-    // Parsing, normalizing and tagging run on worker threads; the store's lock is held only to
-    // look up known items and to write.
-    let stored = tokio::task::spawn_blocking(move || {
-        let prepared = outcome.body().map(|body| {
-            let parsed = crate::feed::parse(&body.body, body.charset.as_deref())?;
-            Ok(pipeline.prepare(&parsed, &plan.feed.url, Utc::now()))
-        });
-        let prepared = match prepared {
-            Some(Ok(mut document)) => {
-                let known = lock(&store).content_hashes(document.identities());
-                match known {
-                    Ok(known) => pipeline.tag_changed(&mut document, &known),
-                    Err(err) => return Err(err),
-                }
-                Some(Ok(document))
+    let stored = async move {
+        // Held until the write: a document waiting for the writer is memory held.
+        let mut _in_flight = None;
+        let mut prepared = None;
+        if outcome.body().is_some() {
+            let (Ok(in_flight), Ok(cpu)) = (
+                slots.in_flight.clone().acquire_owned().await,
+                slots.cpu.clone().acquire_owned().await,
+            ) else {
+                return Ok(Ok(FeedResult::Skipped));
+            };
+            _in_flight = Some(in_flight);
+            let pipeline = pipeline.clone();
+            let feed = plan.feed.url.clone();
+            let done;
+            (outcome, done) = tokio::task::spawn_blocking(move || {
+                let prepared = prepare(&lookup, &pipeline, &outcome, &feed);
+                (outcome, prepared)
+            })
+            .await?;
+            drop(cpu);
+            match done {
+                Ok(document) => prepared = document,
+                Err(err) => return Ok(Err(err)),
             }
-            other => other,
-        };
-        let mut store = lock(&store);
-        let stored = store_outcome(&mut store, &pipeline, &plan, &outcome, prepared, limits);
-        if stored.is_err() {
-            // The transaction rolled back; the story clusterer must not keep its items.
-            pipeline.forget_unsaved();
         }
-        stored
-    })
+        tokio::task::spawn_blocking(move || {
+            let mut store = lock(&store);
+            let stored = store_outcome(&mut store, &pipeline, &plan, &outcome, prepared, limits);
+            if stored.is_err() {
+                // The transaction rolled back; the story clusterer must not keep its items.
+                pipeline.forget_unsaved();
+            }
+            stored
+        })
+        .await
+    }
     .await;
     match stored {
         Ok(Ok(result)) => result,
@@ -250,6 +305,27 @@ async fn poll_feed(
             FeedResult::Failed
         }
     }
+}
+
+/// Parses a fetched body and prepares its items, tagging those the store does not hold
+/// unchanged. A stale answer only costs work: an item tagged needlessly is then found unchanged,
+/// and one found changed without tags is tagged by the writer.
+fn prepare(
+    lookup: &Mutex<Store>,
+    pipeline: &Pipeline,
+    outcome: &FetchOutcome,
+    feed_url: &str,
+) -> Result<Option<Result<PreparedDocument, crate::feed::FeedError>>, crate::store::StoreError> {
+    let Some(body) = outcome.body() else {
+        return Ok(None);
+    };
+    let mut document = match crate::feed::parse(&body.body, body.charset.as_deref()) {
+        Ok(parsed) => pipeline.prepare(&parsed, feed_url, Utc::now()),
+        Err(err) => return Ok(Some(Err(err))),
+    };
+    let known = lock(lookup).content_hashes(document.identities())?;
+    pipeline.tag_changed(&mut document, &known);
+    Ok(Some(Ok(document)))
 }
 
 /// Writes the items (if any) and the feed's new state in one transaction, and logs the fetch.

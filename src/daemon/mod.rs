@@ -55,6 +55,20 @@ pub fn fetch_options(config: &Config) -> FetchOptions {
     }
 }
 
+/// A second connection to the store for the cycle's read-only lookups, so preparing a feed
+/// never waits for another feed's write (WAL lets it read while the writer writes). None for
+/// an in-memory store, which a second connection cannot see.
+fn lookup_connection(store: &Store) -> Option<Store> {
+    if store.path() == std::path::Path::new(":memory:") {
+        return None;
+    }
+    Store::open_existing(store.path())
+        .inspect_err(|err| {
+            tracing::warn!(error = %err, "cannot open a second connection to the store; lookups share the writer's")
+        })
+        .ok()
+}
+
 /// Runs the daemon until stopped (or one cycle with `once`); returns the last cycle's summary.
 pub async fn run(
     config_path: PathBuf,
@@ -64,8 +78,11 @@ pub async fn run(
     options: RunOptions,
 ) -> anyhow::Result<CycleSummary> {
     let fetcher = Fetcher::new(fetch_options(&config)).context("cannot set up the HTTP client")?;
+    let lookup = lookup_connection(&store);
+    let store = Arc::new(Mutex::new(store));
     let shared = Shared {
-        store: Arc::new(Mutex::new(store)),
+        lookup: lookup.map_or_else(|| store.clone(), |l| Arc::new(Mutex::new(l))),
+        store,
         pipeline: Arc::new(pipeline),
         fetcher: Arc::new(fetcher),
     };
