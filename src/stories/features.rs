@@ -34,13 +34,19 @@ pub struct Term {
     pub entity: bool,
 }
 
-/// An item's terms (sorted by key, each once), and the names and figures that can contradict
-/// another item's: each kind in the title and in the whole text. Entities are lexicon indices
-/// (`places` includes the country of every city mentioned); figures are the term keys of
-/// numbers.
+/// An item's terms (sorted by key, each once), and the facts that can contradict another
+/// item's.
 #[derive(Debug, Clone, Default)]
 pub struct Features {
     pub terms: Vec<Term>,
+    pub facts: Facts,
+}
+
+/// The names and figures of an item that can contradict another item's: each kind in the title
+/// and in the whole text. Entities are lexicon indices (`places` includes the country of every
+/// city mentioned); figures are the term keys of numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
     pub title_orgs: Vec<u16>,
     pub orgs: Vec<u16>,
     pub title_places: Vec<u16>,
@@ -61,12 +67,43 @@ impl Features {
 fn extract(title: &str, summary: &str) -> Features {
     let mut builder = Builder::default();
     builder.add_text(&pieces(&normalize(title)), true);
-    let lead: Vec<Piece> = pieces(&normalize(summary))
-        .into_iter()
-        .take(LEAD_PIECES)
-        .collect();
-    builder.add_text(&lead, false);
+    builder.add_text(&lead(summary), false);
     builder.finish()
+}
+
+/// The first `LEAD_PIECES` pieces of a summary. Summaries run to hundreds of words, so only a
+/// prefix of whole words is normalized and split when it gives enough pieces: that is the same
+/// as cutting the pieces of the whole, since no piece spans whitespace and normalizing never
+/// joins across it.
+fn lead(summary: &str) -> Vec<Piece> {
+    let prefix = first_words(summary, LEAD_PIECES + LEAD_PIECES / 2);
+    let mut lead = pieces(&normalize(prefix));
+    if lead.len() < LEAD_PIECES && prefix.len() < summary.len() {
+        lead = pieces(&normalize(summary));
+    }
+    lead.truncate(LEAD_PIECES);
+    lead
+}
+
+/// The text up to the end of its `count`th word, words being separated by ASCII whitespace
+/// (a byte scan: this runs on every summary).
+fn first_words(text: &str, count: usize) -> &str {
+    let mut words = 0;
+    let mut in_word = false;
+    for (at, byte) in text.bytes().enumerate() {
+        if byte.is_ascii_whitespace() {
+            if in_word {
+                words += 1;
+                if words == count {
+                    return text.get(..at).unwrap_or(text);
+                }
+            }
+            in_word = false;
+        } else {
+            in_word = true;
+        }
+    }
+    text
 }
 
 /// How a number was written.
@@ -82,7 +119,7 @@ enum Written {
 #[derive(Default)]
 struct Builder {
     terms: Vec<Term>,
-    features: Features,
+    facts: Facts,
 }
 
 impl Builder {
@@ -105,7 +142,7 @@ impl Builder {
             } else if piece.text.contains('-') {
                 self.add_figure(&piece.text, in_title);
             } else if let Some(day) = LEXICON.weekday(&piece.text) {
-                self.features.weekdays |= 1 << day;
+                self.facts.weekdays |= 1 << day;
             } else if let Some(value) = LEXICON.number_word(&piece.text) {
                 // "الثامنة والأربعين" is 48: a unit, then و and the tens.
                 let tens = pieces
@@ -129,8 +166,8 @@ impl Builder {
         };
         self.push(&format!("e:{}", info.key), ENTITY_BOOST * scale);
         let (title_set, all_set) = match info.kind {
-            EntityKind::Organization => (&mut self.features.title_orgs, &mut self.features.orgs),
-            EntityKind::Place => (&mut self.features.title_places, &mut self.features.places),
+            EntityKind::Organization => (&mut self.facts.title_orgs, &mut self.facts.orgs),
+            EntityKind::Place => (&mut self.facts.title_places, &mut self.facts.places),
         };
         if in_title {
             title_set.push(entity);
@@ -159,11 +196,11 @@ impl Builder {
         if is_fraction {
             let whole = format!("n:{}", number_text(value.trunc()));
             let key = self.push(&whole, WHOLE_PART_BOOST * scale);
-            self.features.figures.push(key);
+            self.facts.figures.push(key);
         }
         if let Some(scaled) = scaled {
             let key = self.push(&format!("n:{}", number_text(scaled)), FIGURE_BOOST * scale);
-            self.features.figures.push(key);
+            self.facts.figures.push(key);
         }
     }
 
@@ -175,9 +212,9 @@ impl Builder {
     }
 
     fn note_figure(&mut self, key: u64, in_title: bool) {
-        self.features.figures.push(key);
+        self.facts.figures.push(key);
         if in_title {
-            self.features.title_figures.push(key);
+            self.facts.title_figures.push(key);
         }
     }
 
@@ -208,22 +245,24 @@ impl Builder {
         self.terms
             .sort_by(|a, b| a.key.cmp(&b.key).then(b.boost.total_cmp(&a.boost)));
         self.terms.dedup_by_key(|t| t.key);
-        let mut features = self.features;
-        features.terms = self.terms;
+        let mut facts = self.facts;
         for set in [
-            &mut features.title_orgs,
-            &mut features.orgs,
-            &mut features.title_places,
-            &mut features.places,
+            &mut facts.title_orgs,
+            &mut facts.orgs,
+            &mut facts.title_places,
+            &mut facts.places,
         ] {
             set.sort_unstable();
             set.dedup();
         }
-        for set in [&mut features.title_figures, &mut features.figures] {
+        for set in [&mut facts.title_figures, &mut facts.figures] {
             set.sort_unstable();
             set.dedup();
         }
-        features
+        Features {
+            terms: self.terms,
+            facts,
+        }
     }
 }
 
@@ -270,6 +309,33 @@ mod tests {
     }
 
     #[test]
+    fn the_lead_read_from_a_prefix_equals_the_lead_of_the_whole_summary() {
+        let article =
+            include_str!("../../tests/fixtures/articles/microsoft_xai_ai_infrastructure.txt");
+        let mut texts = vec![
+            article.to_owned(),
+            "٥١٫٢ مليار، و18,000 شريحة بـ10 مليارات؛ H100 وGB300 ".repeat(20),
+            "  . , ؛ ".repeat(100) + &"كلمة ".repeat(50),
+            "قصير جدا".to_owned(),
+            String::new(),
+        ];
+        texts.extend(article.lines().map(str::to_owned));
+        for text in texts {
+            let whole: Vec<Piece> = pieces(&normalize(&text))
+                .into_iter()
+                .take(LEAD_PIECES)
+                .collect();
+            assert_eq!(lead(&text), whole, "{text}");
+        }
+    }
+
+    #[test]
+    fn first_words_ends_at_the_end_of_a_word() {
+        assert_eq!(first_words("  one two\tthree four", 3), "  one two\tthree");
+        assert_eq!(first_words("one two", 5), "one two");
+    }
+
+    #[test]
     fn the_same_figure_written_differently_is_one_term() {
         let a = extract("18 ألف شريحة", "");
         let b = extract("١٨٬٠٠٠ شريحة", "");
@@ -299,10 +365,10 @@ mod tests {
     fn cities_bring_their_country_and_title_entities_are_kept_apart() {
         let f = extract("أمطار في الإسكندرية", "قالت مايكروسوفت");
         assert!(has(&f, "e:alexandria") && has(&f, "e:egypt"));
-        assert_eq!(f.title_places.len(), 1);
-        assert_eq!(f.places.len(), 2);
-        assert!(f.title_orgs.is_empty());
-        assert_eq!(f.orgs.len(), 1);
+        assert_eq!(f.facts.title_places.len(), 1);
+        assert_eq!(f.facts.places.len(), 2);
+        assert!(f.facts.title_orgs.is_empty());
+        assert_eq!(f.facts.orgs.len(), 1);
     }
 
     #[test]

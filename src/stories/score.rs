@@ -6,8 +6,8 @@
 //! terms weighted by boost × rarity, discounted for distance in time, for sharing nothing but
 //! names, and for each kind of fact on which the two contradict each other.
 
-use super::features::{Features, Term};
-use super::index::{Entry, FastMap, WindowIndex};
+use super::features::{Facts, Features, Term};
+use super::index::{FastMap, Indexed, WindowIndex};
 
 /// Postings read per item at most; the rarest terms are read first, and they decide.
 const POSTING_BUDGET: usize = 1500;
@@ -45,8 +45,8 @@ struct Mass {
 }
 
 impl Mass {
-    fn add(&mut self, term: &Term, weight: f64) {
-        if term.entity {
+    fn add(&mut self, entity: bool, weight: f64) {
+        if entity {
             self.entity += weight;
         } else {
             self.content += weight;
@@ -62,24 +62,57 @@ pub struct Scorer<'i> {
     index: &'i WindowIndex,
     /// Seconds.
     window: i64,
+    /// Documents the rarity of a term is measured against.
+    documents: f64,
+}
+
+/// A term of the new item that some item in the window also has.
+#[derive(Debug, Clone, Copy)]
+struct Known<'t> {
+    term: &'t Term,
+    slot: u32,
+    frequency: usize,
+    idf: f64,
 }
 
 impl<'i> Scorer<'i> {
     pub fn new(index: &'i WindowIndex, window: i64) -> Scorer<'i> {
-        Scorer { index, window }
+        Scorer {
+            index,
+            window,
+            documents: index.len() as f64 + PRIOR_DOCUMENTS,
+        }
     }
 
     /// The best earlier item within the window, if any shares a term.
     pub fn best(&self, features: &Features, at: i64) -> Option<Match> {
-        let mass = self.mass(&features.terms);
-        self.shortlist(features, at)
+        let mut mass = Mass::default();
+        let mut known = Vec::with_capacity(features.terms.len());
+        for term in &features.terms {
+            let slot = self.index.slot(term.key);
+            let frequency = slot.map_or(0, |s| self.index.slot_frequency(s));
+            let idf = self.idf(frequency);
+            mass.add(term.entity, (f64::from(term.boost) * idf).powi(2));
+            if let Some(slot) = slot {
+                known.push(Known {
+                    term,
+                    slot,
+                    frequency,
+                    idf,
+                });
+            }
+        }
+        let shortlist = self.shortlist(&mut known, at);
+        // Sorted by slot, as every indexed item's terms are, to meet them in one pass.
+        known.sort_unstable_by_key(|k| k.slot);
+        shortlist
             .into_iter()
             .filter_map(|seq| {
                 let entry = self.index.get(seq)?;
                 Some(Match {
                     story_id: entry.story_id,
                     item_id: entry.item_id,
-                    score: self.similarity(features, mass, entry, at),
+                    score: self.similarity(features, &known, mass, entry, at),
                 })
             })
             // Highest score; on a tie the older story, so results never depend on hash order.
@@ -90,27 +123,19 @@ impl<'i> Scorer<'i> {
             })
     }
 
-    /// Rarity of a term in the window.
-    fn idf(&self, key: u64) -> f64 {
-        let n = self.index.len() as f64 + PRIOR_DOCUMENTS;
-        let df = self.index.document_frequency(key) as f64;
-        (n / (df + 1.0)).ln().max(0.0)
+    /// Rarity of a term that `frequency` items of the window have.
+    fn idf(&self, frequency: usize) -> f64 {
+        (self.documents / (frequency as f64 + 1.0)).ln().max(0.0)
     }
 
     /// The items worth scoring: those sharing the rarest terms, within the window in time.
-    fn shortlist(&self, features: &Features, at: i64) -> Vec<u64> {
-        let mut terms: Vec<(usize, &Term)> = features
-            .terms
-            .iter()
-            .map(|t| (self.index.document_frequency(t.key), t))
-            .filter(|(df, _)| *df > 0)
-            .collect();
-        terms.sort_by_key(|(df, t)| (*df, t.key));
+    fn shortlist(&self, known: &mut [Known<'_>], at: i64) -> Vec<u64> {
+        known.sort_unstable_by_key(|k| (k.frequency, k.term.key));
         let mut partial: FastMap<f64> = FastMap::default();
         let mut budget = POSTING_BUDGET;
-        'terms: for (_, term) in terms {
-            let weight = f64::from(term.boost) * self.idf(term.key);
-            for (seq, seen_at) in self.index.postings_newest_first(term.key) {
+        'terms: for k in known.iter() {
+            let weight = f64::from(k.term.boost) * k.idf;
+            for (seq, seen_at) in self.index.postings_newest_first(k.slot) {
                 if budget == 0 {
                     break 'terms;
                 }
@@ -132,35 +157,32 @@ impl<'i> Scorer<'i> {
         ranked.into_iter().map(|(seq, _)| seq).collect()
     }
 
-    fn mass(&self, terms: &[Term]) -> Mass {
-        let mut mass = Mass::default();
-        for term in terms {
-            mass.add(term, (f64::from(term.boost) * self.idf(term.key)).powi(2));
-        }
-        mass
-    }
-
-    /// Σ boost_a · boost_b · idf² over the terms both sorted lists share.
-    fn shared(&self, a: &[Term], b: &[Term]) -> Mass {
-        let (mut i, mut j, mut mass) = (0, 0, Mass::default());
-        while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
-            match x.key.cmp(&y.key) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    let idf = self.idf(x.key);
-                    mass.add(x, f64::from(x.boost) * f64::from(y.boost) * idf * idf);
-                    i += 1;
-                    j += 1;
-                }
+    /// An indexed item's own mass, and what it shares with the new item's known terms (sorted
+    /// by slot): Σ boost_a · boost_b · idf² over the shared terms.
+    fn masses(&self, known: &[Known<'_>], old: &Indexed) -> (Mass, Mass) {
+        let (mut own, mut shared) = (Mass::default(), Mass::default());
+        let mut new = known.iter().peekable();
+        for term in &old.terms {
+            let idf = self.idf(self.index.slot_frequency(term.slot));
+            own.add(term.entity, (f64::from(term.boost) * idf).powi(2));
+            while new.next_if(|k| k.slot < term.slot).is_some() {}
+            if let Some(k) = new.next_if(|k| k.slot == term.slot) {
+                let weight = f64::from(k.term.boost) * f64::from(term.boost) * k.idf * k.idf;
+                shared.add(k.term.entity, weight);
             }
         }
-        mass
+        (own, shared)
     }
 
-    fn similarity(&self, new: &Features, new_mass: Mass, old: &Entry, at: i64) -> f64 {
-        let old_mass = self.mass(&old.features.terms);
-        let shared = self.shared(&new.terms, &old.features.terms);
+    fn similarity(
+        &self,
+        new: &Features,
+        known: &[Known<'_>],
+        new_mass: Mass,
+        old: &Indexed,
+        at: i64,
+    ) -> f64 {
+        let (old_mass, shared) = self.masses(known, old);
         let norm = (new_mass.total() * old_mass.total()).sqrt();
         if norm <= 0.0 {
             return 0.0;
@@ -172,7 +194,7 @@ impl<'i> Scorer<'i> {
             0.0
         };
         let hours = (old.at - at).abs() as f64 / 3600.0;
-        let conflicts = contradictions(new, &old.features);
+        let conflicts = contradictions(&new.facts, &old.facts);
         shared.total() / norm * content * self.time_factor(hours) * CONFLICT_FACTOR.powi(conflicts)
     }
 
@@ -188,7 +210,7 @@ impl<'i> Scorer<'i> {
 }
 
 /// How many kinds of fact two items contradict each other on.
-fn contradictions(a: &Features, b: &Features) -> i32 {
+fn contradictions(a: &Facts, b: &Facts) -> i32 {
     let kinds = [
         names_disagree(&a.title_orgs, &a.orgs, &b.title_orgs, &b.orgs),
         names_disagree(&a.title_places, &a.places, &b.title_places, &b.places),
@@ -209,7 +231,7 @@ fn names_disagree(a_title: &[u16], a_all: &[u16], b_title: &[u16], b_all: &[u16]
 
 /// Two headlines that both state figures but share none of them report different facts
 /// (GPT-5.5 against Gemini 3.5; a 2-0 win against a 1-1 draw).
-fn figures_disagree(a: &Features, b: &Features) -> bool {
+fn figures_disagree(a: &Facts, b: &Facts) -> bool {
     let none_in =
         |title: &[u64], other: &[u64]| title.iter().all(|f| other.binary_search(f).is_err());
     !a.title_figures.is_empty()
@@ -221,9 +243,10 @@ fn figures_disagree(a: &Features, b: &Features) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stories::index::Entry;
 
     fn conflicts(a: &str, b: &str) -> i32 {
-        contradictions(&Features::of(a, ""), &Features::of(b, ""))
+        contradictions(&Features::of(a, "").facts, &Features::of(b, "").facts)
     }
 
     #[test]
