@@ -129,21 +129,23 @@ impl Builder {
         let mut i = 0;
         while let Some(piece) = pieces.get(i) {
             let rest = texts.get(i..).unwrap_or_default();
-            if let Some((entity, used)) = LEXICON.entity_at(rest) {
+            let reading = LEXICON.read(&piece.text);
+            if let Some((entity, used)) = LEXICON.entity_at(&reading, rest) {
                 self.add_entity(entity, in_title, scale);
                 i += used;
                 continue;
             }
             if let Some(value) = piece.number {
                 let next = pieces.get(i + 1).map(|p| p.text.as_str()).unwrap_or("");
-                let scaled = LEXICON.scale(next).map(|factor| value * factor as f64);
-                let figure = LEXICON.is_magnitude(next);
+                let next = LEXICON.read(next);
+                let scaled = next.scale.map(|factor| value * factor as f64);
+                let figure = next.magnitude;
                 self.add_number(value, scaled, Written::Digits { figure }, in_title);
             } else if piece.text.contains('-') {
                 self.add_figure(&piece.text, in_title);
-            } else if let Some(day) = LEXICON.weekday(&piece.text) {
+            } else if let Some(day) = reading.weekday {
                 self.facts.weekdays |= 1 << day;
-            } else if let Some(value) = LEXICON.number_word(&piece.text) {
+            } else if let Some(value) = reading.number {
                 // "الثامنة والأربعين" is 48: a unit, then و and the tens.
                 let tens = pieces
                     .get(i + 1)
@@ -153,7 +155,7 @@ impl Builder {
                 let total = f64::from(value + tens.unwrap_or(0));
                 self.add_number(total, None, Written::Words, in_title);
                 i += usize::from(tens.is_some());
-            } else if !LEXICON.is_stopword(&piece.text) {
+            } else if !reading.stopword {
                 self.add_word(&piece.text, scale);
             }
             i += 1;

@@ -6,8 +6,9 @@
 //! variants the normalizer keeps apart (جوجل/غوغل, بوينغ/بوينج) are listed, as are Latin forms.
 //! The lists are general knowledge of Arabic news writing, not fitted to any labelled item.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
 
 use crate::arabic::{normalize, tokens};
 
@@ -159,16 +160,35 @@ pub struct Entity {
     pub parent: Option<u16>,
 }
 
-/// The lexicon, normalized and indexed for lookup.
+/// The lexicon, normalized and indexed for lookup: one map from each written form to all it
+/// means, since every word of every item is looked up (as written and without each proclitic).
 pub struct Lexicon {
-    stopwords: std::collections::HashSet<String>,
-    /// Spellings by their first word: (remaining words, entity index).
-    spellings: HashMap<String, Vec<(Vec<String>, u16)>>,
+    senses: FxHashMap<String, Senses>,
     pub entities: Vec<Entity>,
-    numbers: HashMap<String, u32>,
-    scales: HashMap<String, u64>,
-    magnitudes: std::collections::HashSet<String>,
-    weekdays: HashMap<String, u8>,
+}
+
+/// What one written form means.
+#[derive(Debug, Default)]
+struct Senses {
+    stopword: bool,
+    /// Spellings starting with this word: (remaining words, entity index).
+    spellings: Vec<(Vec<String>, u16)>,
+    number: Option<u32>,
+    scale: Option<u64>,
+    magnitude: bool,
+    weekday: Option<u8>,
+}
+
+/// What the lexicon says of a word written as is or without a proclitic: each sense from the
+/// first form that has it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reading<'l> {
+    spellings: Option<&'l [(Vec<String>, u16)]>,
+    pub stopword: bool,
+    pub number: Option<u32>,
+    pub scale: Option<u64>,
+    pub magnitude: bool,
+    pub weekday: Option<u8>,
 }
 
 /// The one lexicon, built on first use.
@@ -187,18 +207,20 @@ fn words(text: &str) -> Vec<String> {
 impl Lexicon {
     fn build() -> Lexicon {
         let mut lexicon = Lexicon {
-            stopwords: words(STOPWORDS).into_iter().collect(),
-            spellings: HashMap::new(),
+            senses: FxHashMap::default(),
             entities: Vec::new(),
-            numbers: HashMap::new(),
-            scales: HashMap::new(),
-            magnitudes: words(MAGNITUDES).into_iter().collect(),
-            weekdays: WEEKDAYS
-                .iter()
-                .zip(0u8..)
-                .flat_map(|(day, n)| words(day).into_iter().map(move |w| (w, n)))
-                .collect(),
         };
+        for word in words(STOPWORDS) {
+            lexicon.sense(word).stopword = true;
+        }
+        for word in words(MAGNITUDES) {
+            lexicon.sense(word).magnitude = true;
+        }
+        for (day, n) in WEEKDAYS.iter().zip(0u8..) {
+            for word in words(day) {
+                lexicon.sense(word).weekday = Some(n);
+            }
+        }
         for (key, spellings) in ENTITIES {
             lexicon.add_entity(key, EntityKind::Organization, None, spellings);
         }
@@ -208,20 +230,20 @@ impl Lexicon {
             lexicon.add_entity(key, EntityKind::Place, parent, spellings);
         }
         for (value, forms) in NUMBER_WORDS {
-            for form in *forms {
-                lexicon
-                    .numbers
-                    .extend(words(form).into_iter().map(|w| (w, *value)));
+            for word in forms.iter().flat_map(|form| words(form)) {
+                lexicon.sense(word).number = Some(*value);
             }
         }
         for (value, forms) in SCALES {
-            for form in *forms {
-                lexicon
-                    .scales
-                    .extend(words(form).into_iter().map(|w| (w, *value)));
+            for word in forms.iter().flat_map(|form| words(form)) {
+                lexicon.sense(word).scale = Some(*value);
             }
         }
         lexicon
+    }
+
+    fn sense(&mut self, word: String) -> &mut Senses {
+        self.senses.entry(word).or_default()
     }
 
     fn add_entity(
@@ -240,24 +262,36 @@ impl Lexicon {
             if let Some(first) = parts.next() {
                 let first = strip_article(&first).to_owned();
                 let rest = parts.map(|p| strip_article(&p).to_owned()).collect();
-                self.spellings.entry(first).or_default().push((rest, index));
+                self.sense(first).spellings.push((rest, index));
             }
         }
     }
 
-    /// True for a normalized word that carries no event information.
-    pub fn is_stopword(&self, word: &str) -> bool {
-        self.stopwords.contains(word) || self.bare_forms(word).any(|w| self.stopwords.contains(w))
+    /// Everything the lexicon says of a normalized word, in one pass over its forms.
+    pub fn read(&self, word: &str) -> Reading<'_> {
+        let mut reading = Reading::default();
+        for form in std::iter::once(word).chain(bare_forms(word)) {
+            let Some(senses) = self.senses.get(form) else {
+                continue;
+            };
+            if reading.spellings.is_none() && !senses.spellings.is_empty() {
+                reading.spellings = Some(&senses.spellings);
+            }
+            reading.stopword |= senses.stopword;
+            reading.magnitude |= senses.magnitude;
+            reading.number = reading.number.or(senses.number);
+            reading.scale = reading.scale.or(senses.scale);
+            reading.weekday = reading.weekday.or(senses.weekday);
+        }
+        reading
     }
 
-    /// The entity spelled at the start of `words` (normalized words), with how many words it took.
-    /// Longer spellings win, so "طيران الإمارات" is the airline, not the country.
-    pub fn entity_at(&self, words: &[&str]) -> Option<(u16, usize)> {
-        let first = words.first()?;
-        let candidates = std::iter::once(*first)
-            .chain(self.bare_forms(first))
-            .find_map(|w| self.spellings.get(w))?;
-        candidates
+    /// The entity spelled at the start of `words` (normalized words, the first one read as
+    /// `first`), with how many words it took. Longer spellings win, so "طيران الإمارات" is the
+    /// airline, not the country.
+    pub fn entity_at(&self, first: &Reading<'_>, words: &[&str]) -> Option<(u16, usize)> {
+        first
+            .spellings?
             .iter()
             .filter(|(rest, _)| {
                 rest.len() < words.len()
@@ -272,46 +306,26 @@ impl Lexicon {
 
     /// The value of a number word (`عشرة`, `الثامنة`, `وأربعين`).
     pub fn number_word(&self, word: &str) -> Option<u32> {
-        std::iter::once(word)
-            .chain(self.bare_forms(word))
-            .find_map(|w| self.numbers.get(w).copied())
+        self.read(word).number
     }
+}
 
-    /// The multiplier a scale word stands for (`ألف` → 1000).
-    pub fn scale(&self, word: &str) -> Option<u64> {
-        std::iter::once(word)
-            .chain(self.bare_forms(word))
-            .find_map(|w| self.scales.get(w).copied())
-    }
+/// The word without each proclitic it may carry, longest first (at least two letters left).
+fn bare_forms(word: &str) -> impl Iterator<Item = &str> {
+    PROCLITICS
+        .iter()
+        .filter_map(move |p| word.strip_prefix(p).filter(|rest| at_least_two_chars(rest)))
+}
 
-    /// The day of the week a word names (0 = Sunday), with or without a proclitic.
-    pub fn weekday(&self, word: &str) -> Option<u8> {
-        std::iter::once(word)
-            .chain(self.bare_forms(word))
-            .find_map(|w| self.weekdays.get(w).copied())
-    }
-
-    /// True for a word of magnitude (مليار, آلاف), with or without a proclitic.
-    pub fn is_magnitude(&self, word: &str) -> bool {
-        std::iter::once(word)
-            .chain(self.bare_forms(word))
-            .any(|w| self.magnitudes.contains(w))
-    }
-
-    /// The word without each proclitic it may carry, longest first (at least two letters left).
-    fn bare_forms<'w>(&self, word: &'w str) -> impl Iterator<Item = &'w str> {
-        PROCLITICS.iter().filter_map(move |p| {
-            word.strip_prefix(p)
-                .filter(|rest| rest.chars().count() >= 2)
-        })
-    }
+fn at_least_two_chars(text: &str) -> bool {
+    text.chars().nth(1).is_some()
 }
 
 /// A word without its article (ال and the clitics fused with it), for matching spellings.
 fn strip_article(word: &str) -> &str {
     ["وال", "بال", "كال", "فال", "لل", "ال"]
         .iter()
-        .find_map(|p| word.strip_prefix(p).filter(|r| r.chars().count() >= 2))
+        .find_map(|p| word.strip_prefix(p).filter(|r| at_least_two_chars(r)))
         .unwrap_or(word)
 }
 
@@ -323,7 +337,7 @@ mod tests {
         let words = words(text);
         let refs: Vec<&str> = words.iter().map(String::as_str).collect();
         LEXICON
-            .entity_at(&refs)
+            .entity_at(&LEXICON.read(refs.first()?), &refs)
             .and_then(|(i, _)| LEXICON.entities.get(usize::from(i)))
             .map(|e| e.key)
     }
@@ -357,17 +371,18 @@ mod tests {
     #[test]
     fn function_words_with_clitics_are_stopwords() {
         for word in ["في", "وفي", "التي", "وقال", "أعلنت", "اليوم"] {
-            assert!(LEXICON.is_stopword(&normalize(word)), "{word}");
+            assert!(LEXICON.read(&normalize(word)).stopword, "{word}");
         }
-        assert!(!LEXICON.is_stopword(&normalize("أمطار")));
+        assert!(!LEXICON.read(&normalize("أمطار")).stopword);
     }
 
     #[test]
     fn number_words_and_scales_have_values() {
         assert_eq!(LEXICON.number_word(&normalize("بعشرة")), Some(10));
         assert_eq!(LEXICON.number_word(&normalize("والأربعين")), Some(40));
-        assert_eq!(LEXICON.scale(&normalize("آلاف")), Some(1000));
+        assert_eq!(LEXICON.read(&normalize("آلاف")).scale, Some(1000));
+        assert!(LEXICON.read(&normalize("بمليارات")).magnitude);
         assert_eq!(LEXICON.number_word("مراكز"), None);
-        assert_eq!(LEXICON.weekday(&normalize("والخميس")), Some(4));
+        assert_eq!(LEXICON.read(&normalize("والخميس")).weekday, Some(4));
     }
 }
