@@ -5,6 +5,7 @@
 //! fetching everything at once. SIGTERM/SIGINT stop new fetches and let in-flight ones finish
 //! (bounded); SIGHUP reloads the config, keeping the old one if the new one is broken.
 
+mod checkpoint;
 pub mod cycle;
 pub mod schedule;
 
@@ -79,6 +80,7 @@ pub async fn run(
 ) -> anyhow::Result<CycleSummary> {
     let fetcher = Fetcher::new(fetch_options(&config)).context("cannot set up the HTTP client")?;
     let lookup = lookup_connection(&store);
+    let checkpointer = checkpoint::spawn(&store);
     let store = Arc::new(Mutex::new(store));
     let shared = Shared {
         lookup: lookup.map_or_else(|| store.clone(), |l| Arc::new(Mutex::new(l))),
@@ -145,6 +147,9 @@ pub async fn run(
         }
     }
     watchdog.abort();
+    if let Some(checkpointer) = checkpointer {
+        checkpointer.abort();
+    }
     notify(&[NotifyState::Stopping]);
     Ok(last)
 }

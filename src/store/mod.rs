@@ -192,6 +192,24 @@ impl Store {
         )?)
     }
 
+    /// Copies committed pages from the write-ahead log back into the database, without waiting
+    /// for readers or the writer (a PASSIVE checkpoint).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// How many pages the write-ahead log may hold before a commit on this connection copies
+    /// them back itself (SQLite's default is 1,000).
+    pub fn set_autocheckpoint(&self, pages: u32) -> Result<(), StoreError> {
+        self.conn
+            .query_row(&format!("PRAGMA wal_autocheckpoint = {pages}"), [], |_| {
+                Ok(())
+            })?;
+        Ok(())
+    }
+
     /// Caps the database at `pages` pages: how tests simulate a full disk.
     #[doc(hidden)]
     pub fn limit_pages_for_testing(&self, pages: i64) -> Result<(), StoreError> {
@@ -224,6 +242,25 @@ mod tests {
             .unwrap();
         assert_eq!(mode, "wal");
         assert!(store.health_check().unwrap());
+    }
+
+    #[test]
+    fn another_connection_checkpoints_what_the_writer_left_in_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let writer = Store::open(&path).unwrap();
+        writer.set_autocheckpoint(1_000_000).unwrap();
+        let file_len = || std::fs::metadata(&path).unwrap().len();
+        writer.checkpoint().unwrap();
+        let before = file_len();
+        for i in 0..300 {
+            writer
+                .set_meta(&format!("k{i}"), &"v".repeat(2000))
+                .unwrap();
+        }
+        assert_eq!(file_len(), before, "the writer copied nothing back itself");
+        Store::open_existing(&path).unwrap().checkpoint().unwrap();
+        assert!(file_len() > before + 300 * 2000, "{} bytes", file_len());
     }
 
     #[test]
