@@ -131,7 +131,8 @@ impl<'i> Scorer<'i> {
     /// The items worth scoring: those sharing the rarest terms, within the window in time.
     fn shortlist(&self, known: &mut [Known<'_>], at: i64) -> Vec<u64> {
         known.sort_unstable_by_key(|k| (k.frequency, k.term.key));
-        let mut partial: FastMap<f64> = FastMap::default();
+        let mut partial: FastMap<f64> =
+            FastMap::with_capacity_and_hasher(POSTING_BUDGET, Default::default());
         let mut budget = POSTING_BUDGET;
         'terms: for k in known.iter() {
             let weight = f64::from(k.term.boost) * k.idf;
