@@ -257,17 +257,15 @@ async fn poll_feed(
     let mut outcome = fetcher.fetch(&request).await;
     let feed_url = plan.feed.url.clone();
     let stored = async move {
-        // Held until the write: a document waiting for the writer is memory held.
-        let mut _in_flight = None;
         let mut prepared = None;
+        // Held until the write: a document waiting for the writer is memory held. (The slots'
+        // semaphores are never closed, so acquiring cannot fail.)
+        let _in_flight = match outcome.body() {
+            Some(_) => slots.in_flight.clone().acquire_owned().await.ok(),
+            None => None,
+        };
         if outcome.body().is_some() {
-            let (Ok(in_flight), Ok(cpu)) = (
-                slots.in_flight.clone().acquire_owned().await,
-                slots.cpu.clone().acquire_owned().await,
-            ) else {
-                return Ok(Ok(FeedResult::Skipped));
-            };
-            _in_flight = Some(in_flight);
+            let cpu = slots.cpu.clone().acquire_owned().await.ok();
             let pipeline = pipeline.clone();
             let feed = plan.feed.url.clone();
             let done;
@@ -277,10 +275,10 @@ async fn poll_feed(
             })
             .await?;
             drop(cpu);
-            match done {
-                Ok(document) => prepared = document,
+            prepared = match done {
+                Ok(document) => document,
                 Err(err) => return Ok(Err(err)),
-            }
+            };
         }
         tokio::task::spawn_blocking(move || {
             let mut store = lock(&store);
