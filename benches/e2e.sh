@@ -5,6 +5,8 @@
 #
 #   benches/e2e.sh                 # N=500 and N=5000, M=30
 #   FEEDS="500" benches/e2e.sh     # only N=500
+#   FEEDS=100 CALLGRIND=1 benches/e2e.sh   # also count the cold cycle's instructions (valgrind):
+#                                          # stable where wall times are noisy; ~15x slower
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +17,9 @@ WORK=$(mktemp -d /tmp/mirsad-e2e.XXXXXX)
 chmod 755 "$WORK"   # nginx workers run as another user
 [ -n "${KEEP:-}" ] || trap 'kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-for tool in nginx /usr/bin/time curl; do
+for tool in nginx /usr/bin/time curl ${CALLGRIND:+valgrind}; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx time curl >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx time curl ${CALLGRIND:+valgrind} >/dev/null
         break
     fi
 done
@@ -74,4 +76,12 @@ for n in $FEEDS; do
         result=$(measure "$MIRSAD" -q --config "$WORK/mirsad.toml" run --once --all)
         printf '%-8s %-7s %-12s %-10s %-12s %s\n' "$n" "$ITEMS" "$phase" ${result} "$(tail -1 "$WORK/out")"
     done
+    if [ -n "${CALLGRIND:-}" ]; then
+        rm -f "$WORK/mirsad.db"*
+        valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
+            "$MIRSAD" -q --config "$WORK/mirsad.toml" run --once --all >/dev/null 2>"$WORK/err"
+        instructions=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$WORK/err")
+        printf '%-8s %-7s %-12s %s\n' "$n" "$ITEMS" "instructions" \
+            "$(awk -v i="$instructions" -v items=$((n * ITEMS)) 'BEGIN {printf "%.2f G in all, %.0f k per item", i / 1e9, i / items / 1e3}')"
+    fi
 done
