@@ -1,6 +1,7 @@
 //! Writing items: one [`Writer`] per document, one transaction, prepared statements reused.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -82,11 +83,12 @@ pub struct StoredTag {
 /// everything back, so a failed document leaves no trace.
 pub struct Writer<'c> {
     tx: Transaction<'c>,
-    /// Full-text rows (rowid, title, body) written at commit, after every other statement:
+    /// Full-text rows (title, body by rowid) written at commit, after every other statement:
     /// FTS5 flushes its pending rows into a new segment whenever a later statement opens a
     /// savepoint, so indexing item by item between other writes made one segment per item and
-    /// endless merging.
-    fts_rows: RefCell<Vec<(i64, String, String)>>,
+    /// endless merging. Keyed by rowid, so an item written twice in one transaction (a feed
+    /// repeating an entry) is indexed once, and rows go in in rowid order.
+    fts_rows: RefCell<BTreeMap<i64, (String, String)>>,
 }
 
 impl<'c> Writer<'c> {
@@ -96,7 +98,7 @@ impl<'c> Writer<'c> {
         let tx = rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
         Ok(Writer {
             tx,
-            fts_rows: RefCell::new(Vec::new()),
+            fts_rows: RefCell::new(BTreeMap::new()),
         })
     }
 
@@ -106,7 +108,7 @@ impl<'c> Writer<'c> {
             let mut insert = self
                 .tx
                 .prepare_cached("INSERT INTO items_fts(rowid, title, body) VALUES (?1, ?2, ?3)")?;
-            for (id, title, body) in &rows {
+            for (id, (title, body)) in &rows {
                 insert.execute(params![id, title, body])?;
             }
         }
@@ -243,10 +245,9 @@ impl<'c> Writer<'c> {
 
     /// Queues the item's full-text row for the commit.
     fn index(&self, id: i64, r: &ItemRecord) {
-        let mut rows = self.fts_rows.borrow_mut();
-        // An item written twice in one transaction (a feed repeating an entry) is indexed once.
-        rows.retain(|(queued, _, _)| *queued != id);
-        rows.push((id, r.search_title.clone(), r.search_body.clone()));
+        self.fts_rows
+            .borrow_mut()
+            .insert(id, (r.search_title.clone(), r.search_body.clone()));
     }
 
     /// Sets a value in the `meta` table inside this transaction.
