@@ -3,7 +3,6 @@
 //! feed waits for. Here a connection of its own does it every quarter second instead, and the
 //! writer keeps a far higher limit only as a backstop.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,11 +15,7 @@ const BACKSTOP_PAGES: u32 = 10_000;
 /// Starts checkpointing the store at `path` and raises the writer's own limit; `None` (and the
 /// writer left as it was) when a second connection cannot be opened, as for an in-memory store.
 pub fn spawn(writer: &Store) -> Option<tokio::task::JoinHandle<()>> {
-    let path = writer.path();
-    if path == Path::new(":memory:") {
-        return None;
-    }
-    let checkpointer = match Store::open_existing(path) {
+    let checkpointer = match writer.another_connection()? {
         Ok(store) => Arc::new(Mutex::new(store)),
         Err(err) => {
             tracing::warn!(error = %err, "cannot open a connection for checkpoints; the writer does them");

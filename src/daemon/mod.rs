@@ -57,13 +57,11 @@ pub fn fetch_options(config: &Config) -> FetchOptions {
 }
 
 /// A second connection to the store for the cycle's read-only lookups, so preparing a feed
-/// never waits for another feed's write (WAL lets it read while the writer writes). None for
-/// an in-memory store, which a second connection cannot see.
+/// never waits for another feed's write. `None` when there cannot be one (the lookups then
+/// share the writer's connection).
 fn lookup_connection(store: &Store) -> Option<Store> {
-    if store.path() == std::path::Path::new(":memory:") {
-        return None;
-    }
-    Store::open_existing(store.path())
+    store
+        .another_connection()?
         .inspect_err(|err| {
             tracing::warn!(error = %err, "cannot open a second connection to the store; lookups share the writer's")
         })

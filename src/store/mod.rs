@@ -136,6 +136,13 @@ impl Store {
         })
     }
 
+    /// Another connection to the same database, for a reader or checkpointer beside the
+    /// writer (WAL lets them work at once). `None` for an in-memory store, which no other
+    /// connection can see.
+    pub fn another_connection(&self) -> Option<Result<Store, StoreError>> {
+        (self.path != Path::new(":memory:")).then(|| Store::open_existing(&self.path))
+    }
+
     /// Where the database lives.
     pub fn path(&self) -> &Path {
         &self.path
@@ -259,8 +266,11 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(file_len(), before, "the writer copied nothing back itself");
-        Store::open_existing(&path).unwrap().checkpoint().unwrap();
+        let other = writer.another_connection().unwrap().unwrap();
+        other.checkpoint().unwrap();
         assert!(file_len() > before + 300 * 2000, "{} bytes", file_len());
+        assert_eq!(other.meta("k299").unwrap().map(|v| v.len()), Some(2000));
+        assert!(Store::in_memory().unwrap().another_connection().is_none());
     }
 
     #[test]
