@@ -8,9 +8,9 @@
                                           ids: agreement and Cohen's kappa per tag, then the
                                           disagreements (id, A, B) to settle by LABELS.md
 
-The split is deterministic: outlets are ordered by the SHA-256 of their name and given to
-validation until it holds its share, so adding items never moves an outlet between splits unless
-the shares demand it. Nobody chooses which outlet lands where."""
+The split is deterministic: an outlet is in validation when the first four bytes of the SHA-256
+of its name, read as a fraction, fall below 0.30. Adding items never moves an outlet between
+splits, and nobody chooses which outlet lands where."""
 import hashlib
 import json
 import os
@@ -40,30 +40,43 @@ def read(paths):
     return rows
 
 
-def key(row):
-    return hashlib.sha256(row["outlet"].encode("utf-8")).hexdigest()
+def in_validation(outlet):
+    """An outlet's split follows from its name alone, so adding rows never moves an outlet."""
+    digest = hashlib.sha256(outlet.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < VALIDATION_SHARE
 
 
-def split(out_dir, paths):
-    rows = read(paths)
-    seen_ids, seen_urls, kept = set(), set(), []
+def shingles(row):
+    words = " ".join([row["title"], row["summary"]]).split()
+    return {" ".join(words[i:i + 4]) for i in range(max(len(words) - 3, 1))}
+
+
+def near_duplicate(a, b):
+    """Two rows carrying mostly the same text (one agency story on two outlets)."""
+    return len(a & b) / max(min(len(a), len(b)), 1) > 0.5
+
+
+def deduplicate(rows):
+    """Keeps the first of rows with the same id, URL or (nearly) the same text."""
+    seen_ids, seen_urls, kept, kept_shingles, dropped = set(), set(), [], [], 0
     for row in rows:
         url = row.get("url")
-        if row["id"] in seen_ids or (url and url != "written" and url in seen_urls):
+        text = shingles(row)
+        if (row["id"] in seen_ids or (url and url != "written" and url in seen_urls)
+                or any(near_duplicate(text, k) for k in kept_shingles)):
+            dropped += 1
             continue
         seen_ids.add(row["id"])
         seen_urls.add(url)
         kept.append(row)
-    by_outlet = {}
-    for row in kept:
-        by_outlet.setdefault(row["outlet"], []).append(row)
-    target = VALIDATION_SHARE * len(kept)
-    validation_outlets, size = set(), 0
-    for outlet in sorted(by_outlet, key=lambda o: hashlib.sha256(o.encode()).hexdigest()):
-        n = len(by_outlet[outlet])
-        if size + n <= target * 1.02:
-            validation_outlets.add(outlet)
-            size += n
+        kept_shingles.append(text)
+    print(f"dropped {dropped} duplicate or near-duplicate rows", file=sys.stderr)
+    return kept
+
+
+def split(out_dir, paths):
+    kept = deduplicate(read(paths))
+    validation_outlets = {r["outlet"] for r in kept if in_validation(r["outlet"])}
     os.makedirs(out_dir, exist_ok=True)
     for name, pick in (("tune", False), ("validation", True)):
         part = [r for r in kept if (r["outlet"] in validation_outlets) == pick]
