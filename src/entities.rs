@@ -26,8 +26,10 @@ const PROCLITICS: [&str; 14] = [
     "وال", "بال", "كال", "فال", "لل", "ال", "وب", "ول", "فب", "و", "ب", "ل", "ف", "ك",
 ];
 
-/// The article and the clitics fused with it, stripped from the later words of a name.
-const ARTICLES: [&str; 6] = ["وال", "بال", "كال", "فال", "لل", "ال"];
+/// The article, as a name's later words carry it (`صندوق الاستثمارات العامة`, `الاتحاد للطيران`).
+/// Only these two: a name never has و or ب inside it, and `فال` or `كال` would cut real
+/// letters (`فالكون` is not فال + `كون`).
+const ARTICLES: [&str; 2] = ["لل", "ال"];
 
 /// What kind of actor or thing an entity is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -401,10 +403,22 @@ fn words(text: &str) -> Vec<String> {
     tokens(&normalize(text)).map(str::to_owned).collect()
 }
 
-/// A spelling as the trie stores it: the first word without its article (the proclitic forms,
-/// the article among them, are added beside it), the later words without theirs.
+/// A spelling as the trie stores it: the later words without their article; the first word
+/// without its article when the name has several words (`الاتحاد للطيران`: the proclitic forms,
+/// the article among them, are added beside it). A one-word name keeps its first letters, since
+/// a transliteration can begin with ال (`ألايند`, `ألفابت`).
 fn match_key(form: &[String]) -> Vec<String> {
-    form.iter().map(|w| strip_article(w).to_owned()).collect()
+    let several = form.len() > 1;
+    form.iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i > 0 || several {
+                strip_article(w).to_owned()
+            } else {
+                w.clone()
+            }
+        })
+        .collect()
 }
 
 fn is_single_letter(form: &[String]) -> bool {
@@ -415,7 +429,7 @@ fn is_single_letter(form: &[String]) -> bool {
     }
 }
 
-/// A word without its article (ال and the clitics fused with it), if two letters remain.
+/// A word without its article (ال, or لل after ل), if two letters remain.
 fn strip_article(word: &str) -> &str {
     ARTICLES
         .iter()

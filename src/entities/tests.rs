@@ -152,6 +152,8 @@ fn names_are_found_with_proclitics_and_letter_variants() {
     assert_eq!(first_id("داتاڤولت"), Some("datavolt"));
     assert_eq!(first_id("لصندوق الاستثمارات العامة"), Some("pif"));
     assert_eq!(first_id("صندوق استثمارات عامة"), Some("pif"));
+    assert_eq!(first_id("للاتحاد للطيران"), Some("etihad_airways"));
+    assert_eq!(first_id("وألايند"), Some("aligned"));
 }
 
 #[test]
@@ -181,6 +183,8 @@ fn ordinary_words_that_share_a_name_are_not_names() {
         "بي بي سي عربي",
         "شارل دو غول",
         "زين الدين",
+        "ويك إيند",
+        "لكون الشركة",
     ] {
         assert_eq!(ids_in(text), vec![], "{text}");
     }
