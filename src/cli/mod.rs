@@ -16,6 +16,7 @@ mod run;
 mod stats;
 mod story;
 mod tag;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,8 +67,11 @@ pub enum Command {
     Feeds(feeds::FeedsArgs),
     /// Tag text from stdin without storing it.
     Tag(tag::TagArgs),
-    /// Re-apply the current taxonomy to every stored item.
+    /// Re-apply the current taxonomy and model to every stored item.
     Retag(retag::RetagArgs),
+    /// Train the tagger's model on a labelled corpus; report cross-validated precision and
+    /// recall before and after, and write the model file.
+    Train(train::TrainArgs),
     /// The items of one story (an event many outlets reported), earliest first.
     Story(story::StoryArgs),
     /// Re-cluster every stored item into stories from scratch, with the config's [stories]
@@ -83,7 +87,7 @@ pub enum Command {
     },
     /// Counts per feed, per tag and per day, store size and time span.
     Stats(stats::StatsArgs),
-    /// Validate the config and taxonomy; print what is wrong and where.
+    /// Validate the config, taxonomy and model; print what is wrong and where.
     Check,
 }
 
@@ -146,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Feeds(args) => feeds::run(&ctx, &args),
         Command::Tag(args) => tag::run(&ctx, &args),
         Command::Retag(args) => retag::run(&ctx, &args),
+        Command::Train(args) => train::run(&ctx, &args),
         Command::Story(args) => story::run_story(&ctx, &args),
         Command::Restory(args) => story::run_restory(&ctx, &args),
         Command::Export(args) => export::run(&ctx, &args),
