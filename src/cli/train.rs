@@ -25,6 +25,10 @@ pub struct TrainArgs {
     /// Folds of cross-validation (items of one outlet always share a fold).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub folds: usize,
+    /// The L2 penalty: larger keeps weights smaller (compare values by the cross-validated
+    /// figures, never by a validation set).
+    #[arg(long, value_name = "LAMBDA", default_value_t = train::DEFAULT_L2)]
+    pub l2: f64,
 }
 
 pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
@@ -41,10 +45,13 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         None => default_out(&ctx.config_path()),
     };
     let current = ctx.tagger_for(config.as_ref())?;
+    if !(args.l2.is_finite() && args.l2 > 0.0) {
+        anyhow::bail!("--l2 must be a positive number, not {}", args.l2);
+    }
     let options = TrainOptions {
         folds: args.folds,
+        l2: args.l2,
         corpus_name: corpus_name.clone(),
-        ..TrainOptions::default()
     };
     let report = train_with_progress(ctx, config.as_ref(), &corpus, &[], &options)?;
     let before = train::evaluate(&current, &corpus);
