@@ -2,7 +2,7 @@
 //!
 //! One implementation for every place that compares words: the search index and its queries, the
 //! tagger's terms and texts, and story clustering. The mapping is exactly the one in the design
-//! notes (ARABIC.md): NFKC, deletion of harakat, Quranic marks and format characters, letter
+//! notes (docs/arabic.md): NFKC, deletion of harakat, Quranic marks and format characters, letter
 //! folds, digits to ASCII and lower-cased Latin. Normalized text is for matching only; the
 //! original is always kept for display.
 

@@ -1,5 +1,5 @@
 //! What every command needs: the config (loaded only when there is one), the database and the
-//! tagger, resolved by the rules in DESIGN.md.
+//! tagger, resolved by the rules in the README (section Files).
 
 use std::path::{Path, PathBuf};
 

@@ -88,7 +88,11 @@ pub(super) fn show(items: &[ItemRow], json: bool) -> anyhow::Result<()> {
 pub fn item_filter(args: &FilterArgs, now: DateTime<Utc>) -> anyhow::Result<ItemFilter> {
     Ok(ItemFilter {
         feed: args.feed.clone(),
-        tag: args.tag.clone(),
+        tag: args
+            .tag
+            .as_deref()
+            .map(|t| super::label::parse_tag(t).context("--tag"))
+            .transpose()?,
         since: args
             .since
             .as_deref()

@@ -9,6 +9,7 @@ mod export;
 mod feeds;
 mod ingest;
 mod items;
+mod label;
 mod opml;
 mod output;
 mod retag;
@@ -72,6 +73,13 @@ pub enum Command {
     /// Train the tagger's model on a labelled corpus; report cross-validated precision and
     /// recall before and after, and write the model file.
     Train(train::TrainArgs),
+    /// Record the analyst's judgement on an item's tags (it always wins over the tagger).
+    Label(label::LabelArgs),
+    /// The analyst's judgements: export them as a labelled corpus.
+    Judgements {
+        #[command(subcommand)]
+        command: label::JudgementsCommand,
+    },
     /// The items of one story (an event many outlets reported), earliest first.
     Story(story::StoryArgs),
     /// Re-cluster every stored item into stories from scratch, with the config's [stories]
@@ -151,6 +159,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tag(args) => tag::run(&ctx, &args),
         Command::Retag(args) => retag::run(&ctx, &args),
         Command::Train(args) => train::run(&ctx, &args),
+        Command::Label(args) => label::run_label(&ctx, &args),
+        Command::Judgements { command } => label::run_judgements(&ctx, &command),
         Command::Story(args) => story::run_story(&ctx, &args),
         Command::Restory(args) => story::run_restory(&ctx, &args),
         Command::Export(args) => export::run(&ctx, &args),

@@ -365,6 +365,7 @@ pub(crate) mod tests_support {
                     evidence: serde_json::json!([{"rule": "r", "matched": "رقاقات"}]),
                     taxonomy_version: "v1".into(),
                     tagged_at: "2026-01-02T04:00:00Z".into(),
+                    origin: "tagger".into(),
                 })
                 .collect(),
         }

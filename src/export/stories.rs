@@ -155,6 +155,7 @@ mod tests {
                     evidence: serde_json::json!([]),
                     taxonomy_version: "v".into(),
                     tagged_at: published.into(),
+                    origin: "tagger".into(),
                 })
                 .into_iter()
                 .collect(),

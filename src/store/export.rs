@@ -48,6 +48,8 @@ pub struct ExportTag {
     pub evidence: serde_json::Value,
     pub taxonomy_version: String,
     pub tagged_at: String,
+    /// `tagger`, or `hand` for a tag the analyst set (`mirsad label`).
+    pub origin: String,
 }
 
 /// Everything the store knows about one item.
@@ -195,7 +197,7 @@ impl Store {
 
     fn export_tags(&self, item_id: i64) -> Result<Vec<ExportTag>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT tag, score, evidence, taxonomy_version, tagged_at FROM item_tags
+            "SELECT tag, score, evidence, taxonomy_version, tagged_at, origin FROM item_tags
              WHERE item_id = ?1 ORDER BY tag",
         )?;
         let rows = stmt.query_map([item_id], |row| {
@@ -205,6 +207,7 @@ impl Store {
                 evidence: json_column(row.get(2)?),
                 taxonomy_version: row.get(3)?,
                 tagged_at: row.get(4)?,
+                origin: row.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

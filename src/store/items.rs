@@ -286,7 +286,7 @@ impl<'c> Writer<'c> {
                 now
             ])?;
         }
-        Ok(())
+        self.apply_judgement(item_id, version, now)
     }
 }
 

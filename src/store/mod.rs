@@ -7,6 +7,7 @@
 mod export;
 mod feeds;
 mod items;
+mod judgements;
 mod query;
 mod schema;
 mod stats;
@@ -21,6 +22,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 pub use export::{ExportFeed, ExportItem, ExportTag};
 pub use feeds::{FeedRow, FeedState, FeedStatus};
 pub use items::{ItemRecord, StoredTag, UpsertOutcome, Writer};
+pub use judgements::{JudgedItem, Judgement};
 pub use query::{ItemFilter, ItemRow};
 pub use schema::LATEST_VERSION;
 pub use stats::{DayStats, FeedStats, Stats, TagStats};
@@ -61,6 +63,8 @@ pub enum StoreError {
     ReadOnly(#[source] rusqlite::Error),
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    #[error("no item with id {0} in the database (see `mirsad items` or `mirsad search` for ids)")]
+    NoSuchItem(i64),
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
 }

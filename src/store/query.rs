@@ -4,6 +4,7 @@ use rusqlite::types::Value;
 use rusqlite::{Row, params_from_iter};
 use serde::Serialize;
 
+use super::judgements::Judgement;
 use super::{Store, StoreError};
 
 /// Filters common to every listing. Dates are stored-format timestamps (see crate::time).
@@ -30,6 +31,10 @@ pub struct ItemRow {
     pub tags: Vec<String>,
     /// The story the item belongs to (see `stories`); absent while stories are off.
     pub story: Option<i64>,
+    /// The analyst's verdicts on this item's tags (`mirsad label`), which `tags` already
+    /// reflects; absent when nobody judged it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<Judgement>,
     /// Display names of the feeds (name, else title, else URL), for human output.
     #[serde(skip)]
     pub feed_names: Vec<String>,
@@ -46,7 +51,10 @@ pub(super) const SELECT_ITEMS: &str =
        JOIN feeds f ON f.id = m.feed_id WHERE m.item_id = i.id),
     (SELECT group_concat(t.tag, char(31)) FROM
        (SELECT tag FROM item_tags WHERE item_id = i.id ORDER BY tag) t),
-    i.story_id
+    i.story_id,
+    (SELECT group_concat(j.verdict || ':' || j.tag, char(31)) FROM
+       (SELECT verdict, tag FROM judgements WHERE item_id = i.id ORDER BY tag) j),
+    (SELECT max(judged_at) FROM judgements WHERE item_id = i.id)
     FROM items i";
 
 pub(super) fn split_list(packed: Option<String>) -> Vec<String> {
@@ -66,7 +74,25 @@ pub(super) fn item_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
         feed_names: split_list(row.get(6)?),
         tags: split_list(row.get(7)?),
         story: row.get(8)?,
+        judgement: judgement_columns(split_list(row.get(9)?), row.get(10)?),
     })
+}
+
+/// A judgement from its packed `verdict:tag` list and time; `None` for an unjudged item.
+fn judgement_columns(verdicts: Vec<String>, at: Option<String>) -> Option<Judgement> {
+    let at = at?;
+    let mut judgement = Judgement {
+        at,
+        ..Judgement::default()
+    };
+    for verdict in verdicts {
+        match verdict.split_once(':') {
+            Some(("add", tag)) => judgement.add.push(tag.to_owned()),
+            Some((_, tag)) => judgement.remove.push(tag.to_owned()),
+            None => {}
+        }
+    }
+    Some(judgement)
 }
 
 /// Appends the filter's conditions to `sql` (which already has a WHERE clause) and its values.
@@ -117,6 +143,15 @@ pub fn fts_query(query: &str) -> Option<String> {
 }
 
 impl Store {
+    /// One item by id, as `items` lists it.
+    pub fn item(&self, id: i64) -> Result<Option<ItemRow>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("{SELECT_ITEMS} WHERE i.id = ?1"))?;
+        let mut rows = stmt.query_map([id], item_row)?;
+        Ok(rows.next().transpose()?)
+    }
+
     /// Items matching `filter`, newest first.
     pub fn items(&self, filter: &ItemFilter) -> Result<Vec<ItemRow>, StoreError> {
         let mut sql = format!("{SELECT_ITEMS} WHERE 1");

@@ -1,4 +1,4 @@
-//! Behaviour of the tagger: the builtin taxonomy on hard cases (ARABIC.md §4.9) and on spelling
+//! Behaviour of the tagger: the builtin taxonomy on hard cases (docs/arabic.md §4.9) and on spelling
 //! variants, and the scoring rules on small taxonomies written for each test.
 
 use super::*;
@@ -61,7 +61,7 @@ fn builtin_taxonomy_is_parsed_once_and_cloned() {
     assert!(Taxonomy::builtin().origin().starts_with("builtin:"));
 }
 
-// ---- Hard negatives (ARABIC.md §4.9) --------------------------------------------------------
+// ---- Hard negatives (docs/arabic.md §4.9) --------------------------------------------------------
 
 #[test]
 fn weather_clouds_are_not_cloud_computing() {
