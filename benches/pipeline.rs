@@ -1,5 +1,6 @@
 //! Throughput of the pipeline's stages on real Arabic text: the normalizer (MB/s), tagging
-//! (MB/s of raw item text, normalization included) and ingesting the fixture feeds into a fresh
+//! (MB/s of raw item text, normalization included; with the model and by the rules alone, and
+//! items/s on feed-sized items) and ingesting the fixture feeds into a fresh
 //! store (items/s).
 
 use std::hint::black_box;
@@ -46,7 +47,42 @@ fn tagging(c: &mut Criterion) {
     group.bench_function("tag_article", |b| {
         b.iter(|| tagger.tag(black_box(title), black_box(body)))
     });
+    // The rules alone, as before the model: the model's share of tagging time is the difference.
+    let rules = Tagger::rules_only(Taxonomy::builtin());
+    group.bench_function("tag_article_rules_only", |b| {
+        b.iter(|| rules.tag(black_box(title), black_box(body)))
+    });
+    // Feed-sized items (title and lead), which most tagging is.
+    let items = feed_items();
+    let count = items.len().max(1);
+    group.throughput(Throughput::Elements(count as u64));
+    group.bench_function("tag_feed_items", |b| {
+        b.iter(|| {
+            for (title, body) in &items {
+                black_box(tagger.tag(title, body));
+            }
+        })
+    });
+    group.bench_function("tag_feed_items_rules_only", |b| {
+        b.iter(|| {
+            for (title, body) in &items {
+                black_box(rules.tag(title, body));
+            }
+        })
+    });
     group.finish();
+}
+
+/// Titles and leads of the labelled development set: feed-sized items.
+fn feed_items() -> Vec<(String, String)> {
+    let text = String::from_utf8(fixture("dev_set.jsonl")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| {
+            let field = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            (field("title"), field("summary"))
+        })
+        .collect()
 }
 
 fn ingest(c: &mut Criterion) {

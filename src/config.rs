@@ -15,6 +15,8 @@ use toml::Spanned;
 pub struct Config {
     pub database: Option<PathBuf>,
     pub taxonomy: Option<PathBuf>,
+    /// The model file (`mirsad train` writes one); the built-in model when absent.
+    pub model: Option<PathBuf>,
     pub fetch: FetchConfig,
     pub feeds: Vec<FeedConfig>,
     pub stories: StoriesConfig,
@@ -118,6 +120,7 @@ pub enum ConfigError {
 struct RawConfig {
     database: Option<PathBuf>,
     taxonomy: Option<PathBuf>,
+    model: Option<PathBuf>,
     #[serde(default)]
     fetch: RawFetch,
     #[serde(default)]
@@ -420,6 +423,7 @@ impl Config {
         Ok(Config {
             database: raw.database,
             taxonomy: raw.taxonomy,
+            model: raw.model,
             fetch,
             feeds,
             stories,

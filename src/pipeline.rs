@@ -181,7 +181,7 @@ impl Pipeline {
             prepared.language.as_deref(),
             prepared.ttl_minutes,
         )?;
-        let version = self.tagger.taxonomy().version();
+        let version = self.tagger.version();
         let mut stories = match &self.stories {
             Some(stories) => Some(stories.session(writer, now)?),
             None => None,

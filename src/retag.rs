@@ -21,9 +21,9 @@ pub struct RetagSummary {
     pub removed: BTreeMap<String, usize>,
 }
 
-/// True when stored tags were made with another taxonomy than the tagger's.
+/// True when stored tags were made with another taxonomy or model than the tagger's.
 pub fn is_stale(store: &Store, tagger: &Tagger) -> Result<bool, StoreError> {
-    let version = tagger.taxonomy().version();
+    let version = tagger.version();
     match store.meta(TAXONOMY_VERSION_KEY)? {
         Some(stored) => Ok(stored != version),
         None if store.count_items()? == 0 => {
@@ -42,7 +42,7 @@ pub fn retag_all<G: DerefMut<Target = Store>>(
     restart: bool,
     mut on_batch: impl FnMut(usize),
 ) -> Result<RetagSummary, StoreError> {
-    let version = tagger.taxonomy().version().to_owned();
+    let version = tagger.version().to_owned();
     let cursor_key = format!("retag_cursor:{version}");
     let mut after_id: i64 = match store().meta(&cursor_key)? {
         Some(id) if !restart => id.parse().unwrap_or(0),

@@ -1,20 +1,34 @@
-//! Quality of the builtin taxonomy on the labelled development set, and on real feed material.
+//! Quality of the tagger (rules and model together) on labelled Arabic news.
 //!
 //! `cargo test --test tagger_quality -- --nocapture` prints, per tag, precision, recall, F1 and
-//! the confusion counts, then every misclassified item with the evidence that decided it. The
-//! test fails when `ai-infra` precision or recall drops below 0.95 or the macro-F1 over the six
-//! subtopics below 0.85. A held-out set from other outlets measures the same thresholds, so fix
-//! misses with rules an Arabic editor would defend, never with a rule for one item.
+//! the confusion counts:
+//!
+//! - on the outlet-split corpus (`tests/fixtures/tagging/tune.jsonl`, which the rules and the
+//!   model were written and trained on, and `validation.jsonl`, from other outlets, which they
+//!   never saw), with the gap between the two. Validation must reach `ai-infra` precision 0.95,
+//!   recall 0.93 and a subtopic macro-F1 of 0.88. Never read a validation miss to fix it: tune
+//!   on `tune`, by cross-validation (`mirsad train`);
+//! - on the development set the rules were first written against (160 items), with every
+//!   misclassified item and the evidence that decided it.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::path::Path;
 
-use mirsad::tagger::{SUBTOPICS, Tagger, Tagging, Taxonomy, UMBRELLA};
+use mirsad::tagger::train::{Evaluation, evaluate};
+use mirsad::tagger::{
+    LabelledItem, MODEL_TAGS, SUBTOPICS, Tagger, Tagging, Taxonomy, UMBRELLA, load_corpus,
+};
 use serde::Deserialize;
 
 const DEV_SET: &str = include_str!("fixtures/dev_set.jsonl");
 const HESPRESS: &str = include_str!("fixtures/feeds/hespress_2026_01.xml");
 const ARTICLE: &str = include_str!("fixtures/articles/microsoft_xai_ai_infrastructure.txt");
+
+/// The bar on validation.
+const MIN_UMBRELLA_PRECISION: f64 = 0.95;
+const MIN_UMBRELLA_RECALL: f64 = 0.93;
+const MIN_SUBTOPIC_MACRO_F1: f64 = 0.88;
 
 #[derive(Debug, Deserialize)]
 struct Labelled {
@@ -92,6 +106,89 @@ fn explain(tagging: &Tagging) -> String {
     out
 }
 
+/// One split of the outlet-split corpus, when it is in the tree.
+fn corpus_split(name: &str) -> Option<Vec<LabelledItem>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tagging")
+        .join(format!("{name}.jsonl"));
+    if !path.exists() {
+        return None;
+    }
+    Some(load_corpus(&path).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// Tune and validation side by side, with the gap (tune − validation) per tag.
+fn side_by_side(tune: &Evaluation, validation: &Evaluation) -> String {
+    let mut out = String::from(
+        "tag                     tune P   R     F1    | validation P   R     F1    TP   FP   FN   TN | F1 gap\n",
+    );
+    for (i, tag) in MODEL_TAGS.iter().enumerate() {
+        let (t, v) = (tune.tags[i], validation.tags[i]);
+        let _ = writeln!(
+            out,
+            "{tag:<22} {:>6.3} {:>5.3} {:>5.3}  | {:>12.3} {:>5.3} {:>5.3} {:>4} {:>4} {:>4} {:>4} | {:+.3}",
+            t.precision(),
+            t.recall(),
+            t.f1(),
+            v.precision(),
+            v.recall(),
+            v.f1(),
+            v.tp,
+            v.fp,
+            v.fn_,
+            v.tn,
+            t.f1() - v.f1()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "subtopic macro-F1: tune {:.3}, validation {:.3}, gap {:+.3}",
+        tune.subtopic_macro_f1(),
+        validation.subtopic_macro_f1(),
+        tune.subtopic_macro_f1() - validation.subtopic_macro_f1()
+    );
+    out
+}
+
+#[test]
+fn validation_precision_recall_and_f1_meet_the_quality_bar() {
+    let (Some(tune), Some(validation)) = (corpus_split("tune"), corpus_split("validation")) else {
+        println!("tests/fixtures/tagging/{{tune,validation}}.jsonl are not in the tree yet");
+        return;
+    };
+    let tagger = Tagger::new(Taxonomy::builtin());
+    let rules = Tagger::rules_only(Taxonomy::builtin());
+    let (tune_eval, validation_eval) = (evaluate(&tagger, &tune), evaluate(&tagger, &validation));
+    let (tune_rules, validation_rules) = (evaluate(&rules, &tune), evaluate(&rules, &validation));
+    println!(
+        "\nrules and model ({} tune items, {} validation items):\n{}",
+        tune.len(),
+        validation.len(),
+        side_by_side(&tune_eval, &validation_eval)
+    );
+    println!(
+        "rules alone, for comparison:\n{}",
+        side_by_side(&tune_rules, &validation_rules)
+    );
+    let umbrella = validation_eval.of(UMBRELLA);
+    let table = validation_eval.table();
+    assert!(
+        umbrella.precision() >= MIN_UMBRELLA_PRECISION,
+        "validation ai-infra precision {:.3} below {MIN_UMBRELLA_PRECISION}\n{table}",
+        umbrella.precision()
+    );
+    assert!(
+        umbrella.recall() >= MIN_UMBRELLA_RECALL,
+        "validation ai-infra recall {:.3} below {MIN_UMBRELLA_RECALL}\n{table}",
+        umbrella.recall()
+    );
+    assert!(
+        validation_eval.subtopic_macro_f1() >= MIN_SUBTOPIC_MACRO_F1,
+        "validation subtopic macro-F1 {:.3} below {MIN_SUBTOPIC_MACRO_F1}\n{table}",
+        validation_eval.subtopic_macro_f1()
+    );
+}
+
 #[test]
 fn dev_set_precision_recall_and_f1_meet_the_quality_bar() {
     let tagger = Tagger::new(Taxonomy::builtin());
@@ -146,6 +243,13 @@ fn dev_set_precision_recall_and_f1_meet_the_quality_bar() {
         confusion.iter().skip(1).map(Confusion::f1).sum::<f64>() / SUBTOPICS.len() as f64;
     let _ = writeln!(table, "macro-F1 over the six subtopics: {macro_f1:.3}");
     println!("{table}\nmisclassified items:{mistakes}\n");
+    let rules_only = Tagger::rules_only(Taxonomy::builtin());
+    let items: Vec<LabelledItem> = DEV_SET
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("dev_set.jsonl line is a labelled item"))
+        .collect();
+    println!("rules alone:\n{}", evaluate(&rules_only, &items).table());
 
     let umbrella = confusion.first().copied().unwrap_or_default();
     assert!(

@@ -1,4 +1,4 @@
-//! `mirsad check`: validates the config and the taxonomy and says what it found.
+//! `mirsad check`: validates the config, the taxonomy and the model and says what it found.
 
 use std::process::ExitCode;
 
@@ -25,6 +25,21 @@ pub fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
         taxonomy.tags().len(),
         taxonomy.rule_count(),
         taxonomy.version()
+    );
+    let model = ctx.model(Some(&config))?;
+    let origin = match &config.model {
+        Some(path) => path.display().to_string(),
+        None => "built in".to_owned(),
+    };
+    println!(
+        "model:     {origin} (ok): {} features, version {}",
+        model.feature_count(),
+        model.version()
+    );
+    let tagger = crate::tagger::Tagger::with_model(taxonomy, Some(model));
+    println!(
+        "tags made: version {} (what `retag` compares)",
+        tagger.version()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use crate::config::{self, Config, StoriesConfig};
 use crate::pipeline::Pipeline;
 use crate::store::Store;
-use crate::tagger::{Tagger, Taxonomy};
+use crate::tagger::{Model, Tagger, Taxonomy};
 
 pub struct Context {
     config_flag: Option<PathBuf>,
@@ -82,14 +82,35 @@ impl Context {
         }
     }
 
-    /// The tagger built from [`Context::taxonomy`].
-    pub fn tagger(&self) -> anyhow::Result<Tagger> {
-        let config = if self.config_flag.is_some() || self.config_path().exists() {
-            self.config()?
+    /// The model: the config's `model` file, else the one built into the binary.
+    pub fn model(&self, config: Option<&Config>) -> anyhow::Result<Model> {
+        match config.and_then(|c| c.model.as_deref()) {
+            Some(path) => Ok(Model::load(&resolve_relative(path, config))?),
+            None => Ok(Model::builtin()),
+        }
+    }
+
+    /// The config when there is one (explicitly named, or the default file if it exists).
+    pub fn optional_config(&self) -> anyhow::Result<Option<Config>> {
+        if self.config_flag.is_some() || self.config_path().exists() {
+            self.config()
         } else {
-            None
-        };
-        Ok(Tagger::new(self.taxonomy(config.as_ref())?))
+            Ok(None)
+        }
+    }
+
+    /// The tagger built from [`Context::taxonomy`] and [`Context::model`].
+    pub fn tagger(&self) -> anyhow::Result<Tagger> {
+        let config = self.optional_config()?;
+        self.tagger_for(config.as_ref())
+    }
+
+    /// The tagger a loaded config describes.
+    pub fn tagger_for(&self, config: Option<&Config>) -> anyhow::Result<Tagger> {
+        Ok(Tagger::with_model(
+            self.taxonomy(config)?,
+            Some(self.model(config)?),
+        ))
     }
 
     /// The `[stories]` settings of the config, or the defaults when there is no config.

@@ -84,7 +84,7 @@ pub fn run_label(ctx: &Context, args: &LabelArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let tagger = ctx.tagger()?;
-    let version = tagger.taxonomy().version().to_owned();
+    let version = tagger.version().to_owned();
     let mut store = ctx.open_existing_store()?;
     let now = crate::time::now();
     let subject = store

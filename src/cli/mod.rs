@@ -17,6 +17,7 @@ mod run;
 mod stats;
 mod story;
 mod tag;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,8 +68,11 @@ pub enum Command {
     Feeds(feeds::FeedsArgs),
     /// Tag text from stdin without storing it.
     Tag(tag::TagArgs),
-    /// Re-apply the current taxonomy to every stored item.
+    /// Re-apply the current taxonomy and model to every stored item.
     Retag(retag::RetagArgs),
+    /// Train the tagger's model on a labelled corpus; report cross-validated precision and
+    /// recall before and after, and write the model file.
+    Train(train::TrainArgs),
     /// Record the analyst's judgement on an item's tags (it always wins over the tagger).
     Label(label::LabelArgs),
     /// The analyst's judgements: export them as a labelled corpus.
@@ -91,7 +95,7 @@ pub enum Command {
     },
     /// Counts per feed, per tag and per day, store size and time span.
     Stats(stats::StatsArgs),
-    /// Validate the config and taxonomy; print what is wrong and where.
+    /// Validate the config, taxonomy and model; print what is wrong and where.
     Check,
 }
 
@@ -154,6 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Feeds(args) => feeds::run(&ctx, &args),
         Command::Tag(args) => tag::run(&ctx, &args),
         Command::Retag(args) => retag::run(&ctx, &args),
+        Command::Train(args) => train::run(&ctx, &args),
         Command::Label(args) => label::run_label(&ctx, &args),
         Command::Judgements { command } => label::run_judgements(&ctx, &command),
         Command::Story(args) => story::run_story(&ctx, &args),

@@ -28,9 +28,9 @@ pub fn run(ctx: &Context, args: &RetagArgs) -> anyhow::Result<ExitCode> {
     let summary = retag_all(lock, &tagger, args.restart, |n| progress.inc(n as u64))?;
     progress.finish_and_clear();
     println!(
-        "retagged {} items with taxonomy {}",
+        "retagged {} items with taxonomy and model {}",
         summary.items,
-        tagger.taxonomy().version()
+        tagger.version()
     );
     let tags: std::collections::BTreeSet<&String> =
         summary.added.keys().chain(summary.removed.keys()).collect();

@@ -9,7 +9,6 @@ use clap::Args;
 use super::Context;
 use crate::daemon::{self, RunOptions};
 use crate::pipeline::Pipeline;
-use crate::tagger::Tagger;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -24,8 +23,7 @@ pub struct RunArgs {
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.require_config()?;
     let store = ctx.open_store()?;
-    let pipeline =
-        Pipeline::new(Tagger::new(ctx.taxonomy(Some(&config))?)).with_stories(&config.stories);
+    let pipeline = Pipeline::new(ctx.tagger_for(Some(&config))?).with_stories(&config.stories);
     if config.feeds.iter().all(|f| !f.enabled) {
         anyhow::bail!(
             "no enabled feeds in {}: add [[feeds]] entries with a url",

@@ -7,14 +7,15 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::Context;
-use crate::tagger::{TagResult, Tagger, Tagging};
+use crate::tagger::{MODEL_RULE_PREFIX, TagResult, Tagger, Tagging};
 
 #[derive(Debug, Args)]
 pub struct TagArgs {
     /// Input is JSON Lines `{"id", "title", "summary"}`; output one JSON object per line.
     #[arg(long)]
     pub jsonl: bool,
-    /// Show each matched rule with its words and score, and the near-misses.
+    /// Show each matched rule with its words and score, the model's strongest features, and the
+    /// near-misses.
     #[arg(long)]
     pub explain: bool,
 }
@@ -113,6 +114,15 @@ fn render_tag(text: &mut String, tag: &TagResult, explain: bool) {
     text.push_str(&format!("{:<22} {:>6.2}\n", tag.tag, tag.score));
     if explain {
         for e in &tag.evidence {
+            if e.rule.starts_with(MODEL_RULE_PREFIX) {
+                // The model's evidence lists the features that weighed most, in the item's words.
+                text.push_str(&format!(
+                    "    model ({})  {}\n",
+                    e.context.as_deref().unwrap_or(""),
+                    e.matched
+                ));
+                continue;
+            }
             text.push_str(&format!(
                 "    {:<5} «{}»  rule {}  {:+.2}\n",
                 e.field.as_str(),

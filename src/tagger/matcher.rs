@@ -159,7 +159,15 @@ impl Matcher {
     ///
     /// Hot path: ASCII words and words already in normal form (most Arabic words) are looked up
     /// as they are; only the others are normalized, which is the one allocation per word.
+    #[cfg(test)]
     pub fn scan(&self, text: &str) -> ScannedField {
+        self.scan_with(text, &mut |_: &str| {})
+    }
+
+    /// [`Matcher::scan`], handing every normalized token to `on_token` as it is read, in order
+    /// (one call per entry of [`ScannedField::spans`]): the model's words come from here, so the
+    /// text is normalized once.
+    pub fn scan_with(&self, text: &str, on_token: &mut impl FnMut(&str)) -> ScannedField {
         let mut field = ScannedField {
             spans: Vec::with_capacity(text.len() / 6),
             haystack: Vec::with_capacity(text.len() / 6 * WORD_BYTES),
@@ -170,14 +178,14 @@ impl Matcher {
             match (is_word_char(c), word_start) {
                 (true, None) => word_start = Some(i),
                 (false, Some(start)) => {
-                    self.push_word(&mut field, text, start, i, &mut ascii);
+                    self.push_word(&mut field, text, start, i, &mut ascii, on_token);
                     word_start = None;
                 }
                 _ => {}
             }
         }
         if let Some(start) = word_start {
-            self.push_word(&mut field, text, start, text.len(), &mut ascii);
+            self.push_word(&mut field, text, start, text.len(), &mut ascii, on_token);
         }
         field
     }
@@ -189,6 +197,7 @@ impl Matcher {
         start: usize,
         end: usize,
         ascii: &mut String,
+        on_token: &mut impl FnMut(&str),
     ) {
         let Some(word) = text.get(start..end) else {
             return;
@@ -198,17 +207,20 @@ impl Matcher {
             ascii.extend(word.chars().map(|c| c.to_ascii_lowercase()));
             field.spans.push((start, end));
             push_id(&mut field.haystack, self.lexicon.id(ascii));
+            on_token(ascii);
             return;
         }
         if word.chars().all(is_left_alone_by_normalize) {
             field.spans.push((start, end));
             push_id(&mut field.haystack, self.lexicon.id(word));
+            on_token(word);
             return;
         }
         let normalized = arabic::normalize(word);
         for token in arabic::tokens(&normalized) {
             field.spans.push((start, end));
             push_id(&mut field.haystack, self.lexicon.id(token));
+            on_token(token);
         }
     }
 

@@ -12,15 +12,30 @@
 //! ```
 
 mod compile;
+pub mod corpus;
+mod features;
 mod format;
 mod lexicon;
+mod logistic;
 mod matcher;
+mod model;
+mod model_file;
 mod score;
 mod taxonomy;
+pub mod train;
+
+use std::fmt::Write as _;
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
+pub use corpus::{
+    BUILTIN_CORPUS, BUILTIN_CORPUS_NAME, CorpusError, LabelledItem, load_corpus, parse_corpus,
+};
+pub use model::{MODEL_RULE_PREFIX, MODEL_TAGS, Model, ModelError};
 pub use taxonomy::{Problem, SUBTOPICS, Taxonomy, TaxonomyError, UMBRELLA};
+
+use matcher::ScannedField;
 
 /// Where in an item a phrase was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -87,26 +102,98 @@ impl Tagging {
     }
 }
 
-/// Applies a taxonomy to items.
+/// Applies a taxonomy's rules and a model to items.
 #[derive(Debug, Clone)]
 pub struct Tagger {
     taxonomy: Taxonomy,
+    model: Option<Model>,
+    version: String,
 }
 
 impl Tagger {
+    /// The rules of `taxonomy` with the model built into the binary.
     pub fn new(taxonomy: Taxonomy) -> Tagger {
-        Tagger { taxonomy }
+        Tagger::with_model(taxonomy, Some(Model::builtin()))
+    }
+
+    /// The rules alone: a subtopic is given when its rule score reaches its threshold.
+    pub fn rules_only(taxonomy: Taxonomy) -> Tagger {
+        Tagger::with_model(taxonomy, None)
+    }
+
+    /// The rules of `taxonomy` with `model` deciding (or the rules alone without one).
+    pub fn with_model(taxonomy: Taxonomy, model: Option<Model>) -> Tagger {
+        let version = match &model {
+            None => taxonomy.version().to_owned(),
+            Some(model) => {
+                let digest = Sha256::digest(
+                    format!("taxonomy {} model {}", taxonomy.version(), model.version()).as_bytes(),
+                );
+                digest.iter().take(8).fold(String::new(), |mut s, b| {
+                    let _ = write!(s, "{b:02x}");
+                    s
+                })
+            }
+        };
+        Tagger {
+            taxonomy,
+            model,
+            version,
+        }
     }
 
     pub fn taxonomy(&self) -> &Taxonomy {
         &self.taxonomy
     }
 
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
+    }
+
+    /// What stored tags were made with (16 hex digits): the taxonomy's version alone, or a hash
+    /// of the taxonomy's and the model's. `retag` redoes tags stored under another version.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
     /// Tags one item. `body` is the plain text of its summary and content (no markup).
     pub fn tag(&self, title: &str, body: &str) -> Tagging {
+        let Some(model) = &self.model else {
+            return self
+                .read(title, body, &mut |_: &str| {}, &mut |_: &str| {})
+                .0;
+        };
+        let mut title_ids = Vec::new();
+        let mut body_ids = Vec::new();
+        let (rules, title_words, body_words) = self.read(
+            title,
+            body,
+            &mut |t: &str| title_ids.push(model.word_id(t)),
+            &mut |t: &str| body_ids.push(model.word_id(t)),
+        );
+        let item = model::ItemWords {
+            title,
+            body,
+            title_words: &title_words,
+            body_words: &body_words,
+            title_ids: &title_ids,
+            body_ids: &body_ids,
+        };
+        model.tag(rules, &item, &self.taxonomy.rule_thresholds())
+    }
+
+    /// Scores an item by the rules alone, handing every normalized token of the title and of the
+    /// body to the visitors as the matcher reads it.
+    pub(crate) fn read(
+        &self,
+        title: &str,
+        body: &str,
+        on_title: &mut impl FnMut(&str),
+        on_body: &mut impl FnMut(&str),
+    ) -> (Tagging, ScannedField, ScannedField) {
         let matcher = &self.taxonomy.matcher;
-        let title_words = matcher.scan(title);
-        let body_words = matcher.scan(body);
+        let title_words = matcher.scan_with(title, on_title);
+        let body_words = matcher.scan_with(body, on_body);
         let mut found = Vec::new();
         matcher.find(&title_words, Field::Title, &mut found);
         matcher.find(&body_words, Field::Body, &mut found);
@@ -116,7 +203,8 @@ impl Tagger {
             title_words: &title_words,
             body_words: &body_words,
         };
-        score::score(&self.taxonomy, &item, found)
+        let tagging = score::score(&self.taxonomy, &item, found);
+        (tagging, title_words, body_words)
     }
 }
 

@@ -176,6 +176,15 @@ impl Taxonomy {
             .map(|s| s.threshold)
     }
 
+    /// The thresholds of the six subtopics, in [`SUBTOPICS`] order.
+    pub(crate) fn rule_thresholds(&self) -> [f64; 6] {
+        let mut out = [1.0; 6];
+        for (slot, subtopic) in out.iter_mut().zip(&self.subtopics) {
+            *slot = subtopic.threshold;
+        }
+        out
+    }
+
     /// What a subtopic covers, as the taxonomy's `about` says (`None` for unknown tags).
     pub fn about(&self, tag: &str) -> Option<&str> {
         self.subtopics

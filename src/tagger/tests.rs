@@ -310,7 +310,7 @@ fn custom(rules: &str) -> Tagger {
         text.push_str(&format!("[tags.\"{tag}\"]\nthreshold = 1.0\n"));
     }
     text.push_str(rules);
-    Tagger::new(Taxonomy::from_toml(&text, "test").unwrap())
+    Tagger::rules_only(Taxonomy::from_toml(&text, "test").unwrap())
 }
 
 const WEAK_CLOUD: &str =

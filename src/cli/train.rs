@@ -1,0 +1,147 @@
+//! `mirsad train`: fits the tagger's model on a labelled corpus (see crate::tagger::train),
+//! reports cross-validated figures before and after, and writes the model file.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::Context;
+use super::output::item_progress;
+use crate::export::write_atomic;
+use crate::tagger::train::{self, Evaluation, TrainOptions, TrainReport};
+use crate::tagger::{BUILTIN_CORPUS, BUILTIN_CORPUS_NAME, LabelledItem, load_corpus, parse_corpus};
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labelled corpus, JSON Lines {"id","title","summary","labels","outlet",…}; default: the
+    /// tune corpus built into the binary.
+    #[arg(long, value_name = "PATH")]
+    pub corpus: Option<PathBuf>,
+    /// Where to write the model; default: model.tsv in the config's directory.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Folds of cross-validation (items of one outlet always share a fold).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub folds: usize,
+    /// The L2 penalty: larger keeps weights smaller (compare values by the cross-validated
+    /// figures, never by a validation set).
+    #[arg(long, value_name = "LAMBDA", default_value_t = train::DEFAULT_L2)]
+    pub l2: f64,
+}
+
+pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
+    let config = ctx.optional_config()?;
+    let (corpus, corpus_name) = match &args.corpus {
+        Some(path) => (load_corpus(path)?, path.display().to_string()),
+        None => (
+            parse_corpus(BUILTIN_CORPUS, BUILTIN_CORPUS_NAME)?,
+            BUILTIN_CORPUS_NAME.to_owned(),
+        ),
+    };
+    let out = match &args.out {
+        Some(path) => path.clone(),
+        None => default_out(&ctx.config_path()),
+    };
+    let current = ctx.tagger_for(config.as_ref())?;
+    if !(args.l2.is_finite() && args.l2 > 0.0) {
+        anyhow::bail!("--l2 must be a positive number, not {}", args.l2);
+    }
+    let options = TrainOptions {
+        folds: args.folds,
+        l2: args.l2,
+        corpus_name: corpus_name.clone(),
+    };
+    let report = train_with_progress(ctx, config.as_ref(), &corpus, &[], &options)?;
+    let before = train::evaluate(&current, &corpus);
+    print_report(
+        &corpus_name,
+        &corpus,
+        &before,
+        &report,
+        current.model().map(|m| m.origin()),
+    );
+    write_atomic(&out, None, |w| {
+        w.write_all(report.text.as_bytes())?;
+        Ok(())
+    })
+    .with_context(|| format!("cannot write the model to {}", out.display()))?;
+    println!(
+        "\nwrote {} ({} weights, model version {})",
+        out.display(),
+        report.weights,
+        report.model.version()
+    );
+    println!(
+        "to use it: put `model = \"{}\"` at the top of {}, then run `mirsad retag`",
+        out.display(),
+        ctx.config_path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Trains with a progress bar on a terminal. `extra` are labelled items beside the corpus (an
+/// analyst's judgements).
+pub fn train_with_progress(
+    ctx: &Context,
+    config: Option<&crate::config::Config>,
+    corpus: &[LabelledItem],
+    extra: &[LabelledItem],
+    options: &TrainOptions,
+) -> anyhow::Result<TrainReport> {
+    let taxonomy = ctx.taxonomy(config)?;
+    let bar = item_progress(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} fits  {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = train::train(&taxonomy, corpus, extra, options, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// `model.tsv` in the config's directory (the working directory when the config has none).
+fn default_out(config_path: &Path) -> PathBuf {
+    match config_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("model.tsv"),
+        _ => PathBuf::from("model.tsv"),
+    }
+}
+
+fn print_report(
+    corpus_name: &str,
+    corpus: &[LabelledItem],
+    before: &Evaluation,
+    report: &TrainReport,
+    current: Option<&str>,
+) {
+    println!(
+        "corpus: {corpus_name}: {} items from {} outlets; {}-fold cross-validation grouped by outlet",
+        corpus.len(),
+        report.outlets,
+        report.folds
+    );
+    println!(
+        "\nbefore: the current tagger (model {}) on the corpus (in-sample if it was trained on it)",
+        current.unwrap_or("none")
+    );
+    print!("{}", before.table());
+    println!(
+        "\nafter: the new model, cross-validated (each item predicted by a model that never saw its outlet)"
+    );
+    print!("{}", report.cross_validated.table());
+    let thresholds: Vec<String> = crate::tagger::MODEL_TAGS
+        .iter()
+        .zip(report.thresholds)
+        .map(|(tag, t)| format!("{tag} {t:.2}"))
+        .collect();
+    println!("thresholds: {}", thresholds.join(", "));
+    println!(
+        "training: {:.2} s ({} features)",
+        report.seconds, report.features
+    );
+}

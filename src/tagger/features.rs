@@ -1,0 +1,277 @@
+//! What the model sees of an item: its words, word pairs and the rules' verdicts, as a sparse
+//! vector of numbered features.
+//!
+//! The words are the ones the matcher already read (module `matcher` hands each normalized token
+//! to a visitor while it scans), keyed by their light stem ([`super::lexicon::match_key`]), so the
+//! model and the rules agree on what a word is and nothing is normalized twice.
+//!
+//! Feature families, with the names the model file uses:
+//!
+//! | name | value |
+//! | --- | --- |
+//! | `w:<stem>` | the word occurs in the title or body |
+//! | `t:<stem>` | the word occurs in the title |
+//! | `b:<stem> <stem>` | the two words occur next to each other (within one field) |
+//! | `rule:<subtopic>` | the subtopic's rule score over its threshold, clamped to [-1, 3] |
+//! | `rule:<subtopic>=pass` / `=near` | the rules give the subtopic / have positive evidence below the threshold |
+//! | `rule:any=pass` | the rules give some subtopic |
+//!
+//! Word features weigh `1/√n` for an item of `n` words, so a long article's many words do not add
+//! up to a large score by themselves. Further families (entities from the knowledge base) are
+//! named features: [`Signals::named`] lists them, and the model learns whatever names it is given.
+
+use super::lexicon;
+use super::taxonomy::SUBTOPICS;
+use super::{Tagging, UMBRELLA};
+
+/// A word the model does not know (at tagging time) or that has no id yet.
+pub(crate) const NO_WORD: u32 = u32::MAX;
+
+/// Features of one family, keyed by word ids or by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Key<'a> {
+    Word(u32),
+    Title(u32),
+    Bigram(u32, u32),
+    Named(&'a str),
+}
+
+/// Maps feature keys to columns: at training time every new key gets one; at tagging time only
+/// the model's own features have one.
+pub(crate) trait Space {
+    fn column(&mut self, key: Key<'_>) -> Option<u32>;
+}
+
+/// The form of a token that word features use: its light stem, or the token itself where the
+/// stem would be too short to tell words apart (the lexicon's rule).
+pub(crate) fn word_key(token: &str) -> &str {
+    lexicon::match_key(token)
+}
+
+/// `rule:<short>`, `rule:<short>=pass`, `rule:<short>=near` for each subtopic, in [`SUBTOPICS`]
+/// order.
+const RULE_FEATURES: [[&str; 3]; 6] = [
+    [
+        "rule:datacenters",
+        "rule:datacenters=pass",
+        "rule:datacenters=near",
+    ],
+    ["rule:chips", "rule:chips=pass", "rule:chips=near"],
+    ["rule:compute", "rule:compute=pass", "rule:compute=near"],
+    ["rule:energy", "rule:energy=pass", "rule:energy=near"],
+    ["rule:cloud", "rule:cloud=pass", "rule:cloud=near"],
+    [
+        "rule:investment",
+        "rule:investment=pass",
+        "rule:investment=near",
+    ],
+];
+const ANY_PASS: &str = "rule:any=pass";
+
+/// Bounds of the numeric rule feature, in multiples of the threshold.
+const RULE_SCORE_RANGE: (f64, f64) = (-1.0, 3.0);
+
+/// What the item says besides its words: the rules' scores (and, once the knowledge base is
+/// wired in, its entities).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Signals {
+    /// Score over threshold per subtopic, in [`SUBTOPICS`] order (0 without evidence).
+    pub rule_ratio: [f64; 6],
+    pub rule_pass: [bool; 6],
+    pub rule_near: [bool; 6],
+}
+
+impl Signals {
+    /// The rules' verdicts as [`Tagging`] reports them; `thresholds` in [`SUBTOPICS`] order.
+    pub fn from_rules(rules: &Tagging, thresholds: &[f64; 6]) -> Signals {
+        let mut signals = Signals::default();
+        for (result, given) in rules
+            .tags
+            .iter()
+            .map(|t| (t, true))
+            .chain(rules.near_misses.iter().map(|t| (t, false)))
+        {
+            if result.tag == UMBRELLA {
+                continue;
+            }
+            let Some(i) = SUBTOPICS.iter().position(|s| *s == result.tag) else {
+                continue;
+            };
+            let threshold = thresholds.get(i).copied().unwrap_or(1.0);
+            let ratio = if threshold > 0.0 {
+                result.score / threshold
+            } else {
+                result.score
+            };
+            if let (Some(r), Some(p), Some(n)) = (
+                signals.rule_ratio.get_mut(i),
+                signals.rule_pass.get_mut(i),
+                signals.rule_near.get_mut(i),
+            ) {
+                *r = ratio.clamp(RULE_SCORE_RANGE.0, RULE_SCORE_RANGE.1);
+                *p = given;
+                *n = !given && result.score > 0.0;
+            }
+        }
+        signals
+    }
+
+    /// Every named feature with its value.
+    pub fn named(&self) -> impl Iterator<Item = (&'static str, f64)> + '_ {
+        let rules = RULE_FEATURES
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, names)| {
+                let [score, pass, near] = *names;
+                let ratio = self.rule_ratio.get(i).copied().unwrap_or(0.0);
+                let given = self.rule_pass.get(i).copied().unwrap_or(false);
+                let close = self.rule_near.get(i).copied().unwrap_or(false);
+                [
+                    (score, ratio),
+                    (pass, f64::from(u8::from(given))),
+                    (near, f64::from(u8::from(close))),
+                ]
+            });
+        let any = self.rule_pass.iter().any(|&p| p);
+        rules
+            .chain(std::iter::once((ANY_PASS, f64::from(u8::from(any)))))
+            .filter(|(_, v)| *v != 0.0)
+    }
+}
+
+/// One item's features: `(column, value)` sorted by column, each column once.
+pub(crate) type Row = Vec<(u32, f64)>;
+
+/// Extracts the features of an item whose words (as ids, [`NO_WORD`] for unknown ones) are
+/// `title` and `body`.
+///
+/// Hot path: one column lookup per word and per pair of words; no allocation but the row.
+pub(crate) fn extract<S: Space>(
+    space: &mut S,
+    title: &[u32],
+    body: &[u32],
+    signals: &Signals,
+) -> Row {
+    let words = title.len() + body.len();
+    let scale = 1.0 / (words.max(1) as f64).sqrt();
+    let mut row: Row = Vec::with_capacity(words * 2 + title.len() + 24);
+    let mut push = |space: &mut S, key: Key<'_>, value: f64| {
+        if let Some(column) = space.column(key) {
+            row.push((column, value));
+        }
+    };
+    for field in [title, body] {
+        for (i, &word) in field.iter().enumerate() {
+            if word == NO_WORD {
+                continue;
+            }
+            push(space, Key::Word(word), scale);
+            if let Some(&next) = field.get(i + 1)
+                && next != NO_WORD
+            {
+                push(space, Key::Bigram(word, next), scale);
+            }
+        }
+    }
+    for &word in title.iter().filter(|&&w| w != NO_WORD) {
+        push(space, Key::Title(word), scale);
+    }
+    for (name, value) in signals.named() {
+        push(space, Key::Named(name), value);
+    }
+    row.sort_by_key(|&(column, _)| column);
+    row.dedup_by_key(|(column, _)| *column);
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::tagger::TagResult;
+
+    /// Gives every key a column, as training does.
+    #[derive(Default)]
+    struct Growing(HashMap<String, u32>);
+
+    impl Space for Growing {
+        fn column(&mut self, key: Key<'_>) -> Option<u32> {
+            let next = u32::try_from(self.0.len()).ok()?;
+            Some(*self.0.entry(format!("{key:?}")).or_insert(next))
+        }
+    }
+
+    fn names(space: &Growing, row: &Row) -> Vec<String> {
+        let mut out: Vec<String> = row
+            .iter()
+            .filter_map(|(c, _)| {
+                space
+                    .0
+                    .iter()
+                    .find(|(_, v)| *v == c)
+                    .map(|(k, _)| k.clone())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn words_pairs_and_title_words_are_features_once_each() {
+        let mut space = Growing::default();
+        let row = extract(
+            &mut space,
+            &[1, 2],
+            &[2, 1, 2, NO_WORD, 3],
+            &Signals::default(),
+        );
+        assert_eq!(
+            names(&space, &row),
+            [
+                "Bigram(1, 2)",
+                "Bigram(2, 1)",
+                "Title(1)",
+                "Title(2)",
+                "Word(1)",
+                "Word(2)",
+                "Word(3)"
+            ]
+        );
+        // Seven words: each word feature weighs 1/√7.
+        assert!(
+            row.iter()
+                .all(|(_, v)| (v - 1.0 / 7f64.sqrt()).abs() < 1e-12)
+        );
+        assert!(row.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn unknown_words_break_pairs() {
+        let mut space = Growing::default();
+        let row = extract(&mut space, &[], &[1, NO_WORD, 2], &Signals::default());
+        assert_eq!(names(&space, &row), ["Word(1)", "Word(2)"]);
+    }
+
+    #[test]
+    fn rule_verdicts_become_bounded_named_features() {
+        let tag = |tag: &str, score: f64| TagResult {
+            tag: tag.to_owned(),
+            score,
+            evidence: vec![],
+        };
+        let rules = Tagging {
+            tags: vec![tag(UMBRELLA, 9.0), tag("ai-infra/chips", 9.0)],
+            near_misses: vec![tag("ai-infra/energy", 0.5)],
+        };
+        let signals = Signals::from_rules(&rules, &[1.0; 6]);
+        let named: HashMap<&str, f64> = signals.named().collect();
+        assert_eq!(named.get("rule:chips"), Some(&3.0));
+        assert_eq!(named.get("rule:chips=pass"), Some(&1.0));
+        assert_eq!(named.get("rule:energy"), Some(&0.5));
+        assert_eq!(named.get("rule:energy=near"), Some(&1.0));
+        assert_eq!(named.get("rule:any=pass"), Some(&1.0));
+        assert_eq!(named.get("rule:cloud"), None);
+        assert_eq!(named.len(), 5);
+    }
+}
