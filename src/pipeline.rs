@@ -84,11 +84,11 @@ impl Pipeline {
         &self.tagger
     }
 
-    /// Call after rolling back a write this pipeline made: the story clusterer reloads from
-    /// the store rather than keep items the store no longer has.
+    /// Call after rolling back a write this pipeline made: story features kept for its items
+    /// are dropped (their ids may come back for other items).
     pub fn forget_unsaved(&self) {
         if let Some(stories) = &self.stories {
-            stories.invalidate();
+            stories.forget_pending();
         }
     }
 
@@ -100,13 +100,7 @@ impl Pipeline {
         store: impl FnMut() -> G,
     ) -> Result<SettleSummary, StoreError> {
         match &self.stories {
-            Some(stories) => {
-                let settled = stories.settle(store);
-                if settled.is_err() {
-                    stories.invalidate();
-                }
-                settled
-            }
+            Some(stories) => stories.settle(store),
             None => Ok(SettleSummary::default()),
         }
     }

@@ -164,7 +164,12 @@ fn arrive(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        // Failures are reported with their shrunk arrival; tests/ has no lib.rs to keep them beside.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// With no settled horizon, settling re-places every stored item after the earliest new
     /// one, so any arrival gives restory's stories exactly.

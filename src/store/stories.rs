@@ -182,11 +182,15 @@ impl Writer<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The items in no story yet: written since the last settling (or while stories were off).
-    pub fn unsettled_subjects(&self) -> Result<Vec<StorySubject>, StoreError> {
-        let sql = format!("{SELECT_SUBJECTS} WHERE i.story_id IS NULL");
+    /// The earliest reported `limit` items in no story yet: written since the last settling (or
+    /// while stories were off).
+    pub fn unsettled_subjects(&self, limit: usize) -> Result<Vec<StorySubject>, StoreError> {
+        let sql = format!(
+            "{SELECT_SUBJECTS} WHERE i.story_id IS NULL ORDER BY {REPORTED_AT}, i.identity LIMIT ?1"
+        );
         let mut stmt = self.tx().prepare_cached(&sql)?;
-        let rows = stmt.query_map([], subject)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([limit], subject)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -241,7 +241,7 @@ fn settled_and_unsettled_subjects_are_told_apart() {
         .collect();
     recent.sort_unstable();
     assert_eq!(recent, [items[0], items[1]]);
-    let unsettled = w.unsettled_subjects().unwrap();
+    let unsettled = w.unsettled_subjects(10).unwrap();
     assert_eq!(unsettled.len(), 1);
     assert_eq!(
         (unsettled[0].id, unsettled[0].identity.as_str()),

@@ -46,6 +46,13 @@ use crate::store::{Store, StoreError, StoriesMark, StorySubject, Writer};
 
 /// Items more than this many windows older than the newest item are settled (see the bound).
 pub const SETTLED_WINDOWS: u32 = 2;
+/// Items settled in one go: a first cycle's backlog (or a store from before stories) is settled
+/// in batches, earliest first, each read, re-placed and written on its own, so memory and each
+/// write transaction stay bounded.
+const BATCH: usize = 5_000;
+/// Features kept for written items awaiting settling, at most (beyond it they are read again).
+const MAX_PENDING: usize = 20_000;
+
 /// How long evicted items stay in memory beyond the window, so the common rewind (to the
 /// earliest item of a cycle, minutes or hours back) needs no read of the store.
 pub const KEEP_EVICTED: Duration = Duration::from_secs(12 * 3600);
@@ -56,6 +63,8 @@ pub struct Stories {
     params: StoriesParams,
     /// Stored items reported more than this before the newest stored one are never re-placed.
     settled_after: Duration,
+    /// Items settled per batch ([`BATCH`]; smaller in tests).
+    batch: usize,
     state: Mutex<Option<Loaded>>,
     /// Features extracted on workers for items written but not settled yet, by item id, with a
     /// hash of the text they were read from (a rolled-back id may come back with other text).
@@ -87,7 +96,42 @@ struct Subject {
     key: OrderKey,
     item_id: i64,
     old: Option<i64>,
-    features: Features,
+    text: Text,
+}
+
+/// An item's features, or the text to read them from once the store is released.
+enum Text {
+    Read(Features),
+    Unread { title: String, summary: String },
+}
+
+impl Text {
+    fn of(subject: StorySubject) -> Text {
+        Text::Unread {
+            title: subject.title,
+            summary: subject.summary,
+        }
+    }
+
+    fn features(self) -> Features {
+        match self {
+            Text::Read(features) => features,
+            Text::Unread { title, summary } => Features::of(&title, &summary),
+        }
+    }
+}
+
+/// Where the clusterer for a settling comes from.
+enum Source {
+    /// The window kept in memory, already rewound.
+    Memory(Clusterer),
+    /// None needed (only late items to place): the next settling rebuilds one.
+    Nothing,
+    /// Rebuilt from these stored items (sorted), holding every item from `start` on.
+    Store {
+        start: i64,
+        seed: Vec<(OrderKey, StorySubject)>,
+    },
 }
 
 impl Stories {
@@ -103,6 +147,7 @@ impl Stories {
         Stories {
             params,
             settled_after,
+            batch: BATCH,
             state: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
         }
@@ -112,10 +157,9 @@ impl Stories {
         &self.params
     }
 
-    /// Drops the loaded window and pending features (after a rolled-back write); the next
-    /// settling reloads from the store.
-    pub fn invalidate(&self) {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    /// Forgets the features kept for written items (after a rolled-back write). The window
+    /// itself holds only settled items, which a rolled-back write cannot touch.
+    pub fn forget_pending(&self) {
         self.pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -124,56 +168,79 @@ impl Stories {
 
     /// Keeps the features of an item just written without a story, for its settling.
     pub fn written(&self, item_id: i64, title: &str, summary: &str, features: Features) {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(item_id, (text_hash(title, summary), features));
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.len() < MAX_PENDING {
+            pending.insert(item_id, (text_hash(title, summary), features));
+        }
     }
 
-    fn features_of(&self, subject: &StorySubject) -> Features {
+    /// The features kept for a written item, if they were read from its stored text.
+    fn pending_features(&self, subject: &StorySubject) -> Option<Features> {
         let kept = self
             .pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&subject.id);
-        match kept {
-            Some((hash, features)) if hash == text_hash(&subject.title, &subject.summary) => {
-                features
-            }
-            _ => Features::of(&subject.title, &subject.summary),
-        }
+        kept.filter(|(hash, _)| *hash == text_hash(&subject.title, &subject.summary))
+            .map(|(_, features)| features)
     }
 
     /// Puts every item that has no story into one, re-placing the items after the earliest of
-    /// them (see the module comment). `store` is called for the store each time it is needed,
-    /// so a daemon holds its lock only while reading and while writing.
+    /// them (see the module comment), in batches of the earliest [`BATCH`]. `store` is called
+    /// for the store each time it is needed, so a daemon holds its lock only while reading and
+    /// while writing.
     pub fn settle<G: DerefMut<Target = Store>>(
         &self,
         mut store: impl FnMut() -> G,
     ) -> Result<SettleSummary, StoreError> {
+        let mut total = SettleSummary::default();
+        loop {
+            let (summary, more) = self.settle_batch(&mut store)?;
+            total.placed += summary.placed;
+            total.replayed += summary.replayed;
+            total.late += summary.late;
+            total.reloaded |= summary.reloaded;
+            total.written.moved += summary.written.moved;
+            total.written.created += summary.written.created;
+            total.written.merged += summary.written.merged;
+            if !more {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Settles the earliest [`BATCH`] unsettled items; true when more may be waiting.
+    fn settle_batch<G: DerefMut<Target = Store>>(
+        &self,
+        store: &mut impl FnMut() -> G,
+    ) -> Result<(SettleSummary, bool), StoreError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let mut summary = SettleSummary::default();
         let now = crate::time::now();
-        let (plan, mut clusterer) = {
+        let (plan, more) = {
             let mut guard = store();
             let writer = guard.writer()?;
             let mark = writer.stories_mark()?;
-            let unsettled = writer.unsettled_subjects()?;
+            let unsettled = writer.unsettled_subjects(self.batch)?;
             if unsettled.is_empty() {
-                return Ok(summary);
+                return Ok((summary, false));
             }
+            let more = unsettled.len() == self.batch;
             let loaded = state.take().filter(|l| l.mark == mark);
-            self.plan(&writer, unsettled, mark, loaded, &mut summary)?
+            (self.plan(&writer, unsettled, mark, loaded)?, more)
         };
-        // Re-place, without the store.
-        let mut provisional = plan.provisional;
-        let mut replayed = plan.late;
+        // Read features and re-place, without the store.
+        summary.reloaded = matches!(plan.source, Source::Store { .. });
+        summary.late = plan.late.len();
+        let mut provisional = 0i64;
+        let mut replayed = self.place_late(plan.late, plan.late_neighbours, &mut provisional);
+        let mut clusterer = self.clusterer(plan.source);
         for subject in plan.replay {
-            let assignment =
-                clusterer.assign_keyed(subject.item_id, subject.key, subject.features, || {
-                    provisional -= 1;
-                    Ok::<i64, Infallible>(provisional)
-                });
+            let features = subject.text.features();
+            let assignment = clusterer.assign_keyed(subject.item_id, subject.key, features, || {
+                provisional -= 1;
+                Ok::<i64, Infallible>(provisional)
+            });
             let story = match assignment {
                 Ok(a) => a.story_id,
                 Err(never) => match never {},
@@ -191,7 +258,7 @@ impl Stories {
         let writer = guard.writer()?;
         if writer.stories_mark()? != plan.mark {
             tracing::info!("stories changed while settling; settling again next time");
-            return Ok(SettleSummary::default());
+            return Ok((SettleSummary::default(), false));
         }
         let (ids, written) = settle::write(&writer, &replayed, &plan.claimable, &now)?;
         writer.bump_stories_generation()?;
@@ -222,19 +289,19 @@ impl Stories {
                 "items reported more than {SETTLED_WINDOWS} windows before the newest were placed without re-placing the items after them"
             );
         }
-        Ok(summary)
+        Ok((summary, more))
     }
 
-    /// Decides what to re-place: the late items (placed here, against the stored stories), and
-    /// the rest with every item after the earliest of them, from a clusterer rewound to it.
+    /// Reads what to re-place: the late items with the stored items around them, and the rest
+    /// with every item after the earliest of them, and where the clusterer rewound to it comes
+    /// from.
     fn plan(
         &self,
         writer: &Writer<'_>,
         unsettled: Vec<StorySubject>,
         mark: StoriesMark,
         loaded: Option<Loaded>,
-        summary: &mut SettleSummary,
-    ) -> Result<(Plan, Clusterer), StoreError> {
+    ) -> Result<Plan, StoreError> {
         let mut new: Vec<(OrderKey, StorySubject)> =
             unsettled.into_iter().map(|s| (key_of(&s), s)).collect();
         new.sort_unstable_by_key(|(key, _)| *key);
@@ -253,34 +320,17 @@ impl Stories {
             .unwrap_or(0);
         let split = new.partition_point(|(key, _)| key.at < settled_before);
         let recent = new.split_off(split);
-        let mut provisional = 0i64;
-        let late = self.place_late(writer, new, &mut provisional)?;
-        summary.late = late.len();
+        let late_neighbours = self.late_neighbours(writer, &new)?;
 
-        let Some(first) = recent.first().map(|(key, _)| *key) else {
-            let clusterer = match loaded {
-                Some(l) => l.clusterer,
-                None => {
-                    summary.reloaded = true;
-                    self.load(writer, newest, None)?.0
-                }
-            };
-            return Ok((
-                Plan {
-                    mark,
-                    provisional,
-                    late,
-                    replay: Vec::new(),
-                    claimable: HashSet::new(),
-                },
-                clusterer,
-            ));
-        };
+        let first = recent.first().map(|(key, _)| *key);
         let in_memory = loaded.and_then(|mut l| {
-            let rewound = l.clusterer.rewind(first)?;
+            let rewound = match first {
+                Some(first) => l.clusterer.rewind(first)?,
+                None => Vec::new(),
+            };
             Some((l.clusterer, rewound))
         });
-        let (clusterer, rewound) = match in_memory {
+        let (source, mut replay) = match in_memory {
             Some((clusterer, rewound)) => {
                 let rewound = rewound
                     .into_iter()
@@ -291,91 +341,100 @@ impl Stories {
                         },
                         item_id: e.item_id,
                         old: Some(e.story_id),
-                        features: e.features,
+                        text: Text::Read(e.features),
                     })
                     .collect();
-                (clusterer, rewound)
+                (Source::Memory(clusterer), rewound)
             }
-            None => {
-                summary.reloaded = true;
-                self.load(writer, newest, Some(first))?
-            }
+            None if first.is_none() => (Source::Nothing, Vec::new()),
+            None => self.load(writer, newest, first)?,
         };
-        let mut replay: Vec<Subject> = rewound;
         replay.extend(recent.into_iter().map(|(key, s)| Subject {
             key,
             item_id: s.id,
             old: None,
-            features: self.features_of(&s),
+            text: match self.pending_features(&s) {
+                Some(features) => Text::Read(features),
+                None => Text::of(s),
+            },
         }));
         replay.sort_by_key(|s| s.key);
         let claimable = claimable(writer, &replay)?;
-        Ok((
-            Plan {
-                mark,
-                provisional,
-                late,
-                replay,
-                claimable,
-            },
-            clusterer,
-        ))
+        Ok(Plan {
+            mark,
+            late: new,
+            late_neighbours,
+            source,
+            replay,
+            claimable,
+        })
     }
 
-    /// A clusterer holding the stored items from `first` minus a window (or from the newest
-    /// item minus [`KEEP_EVICTED`] and a window, if earlier) up to `first`; the items at or
-    /// after `first` are returned for re-placing.
+    /// The stored items from `first` minus a window (or from the newest item minus
+    /// [`KEEP_EVICTED`] and a window, if earlier) on: those before `first` to rebuild the
+    /// window from, and those at or after it to re-place.
     fn load(
         &self,
         writer: &Writer<'_>,
         newest: i64,
         first: Option<OrderKey>,
-    ) -> Result<(Clusterer, Vec<Subject>), StoreError> {
+    ) -> Result<(Source, Vec<Subject>), StoreError> {
         let window = window_secs(&self.params);
         let keep = i64::try_from(KEEP_EVICTED.as_secs()).unwrap_or(i64::MAX);
         let start = first
             .map_or(newest, |f| f.at)
             .min(newest.saturating_sub(keep))
             .saturating_sub(window);
-        let from = DateTime::from_timestamp(start, 0).unwrap_or(DateTime::UNIX_EPOCH);
-        let mut stored: Vec<(OrderKey, StorySubject)> = writer
-            .settled_subjects_from(&crate::time::format(from))?
+        let from =
+            crate::time::format(DateTime::from_timestamp(start, 0).unwrap_or(DateTime::UNIX_EPOCH));
+        let mut seed: Vec<(OrderKey, StorySubject)> = writer
+            .settled_subjects_from(&from)?
             .into_iter()
             .map(|s| (key_of(&s), s))
             .collect();
-        stored.sort_unstable_by_key(|(key, _)| *key);
-        let mut clusterer = Clusterer::rewindable(self.params, KEEP_EVICTED, start);
-        let mut rewound = Vec::new();
-        for (key, s) in &stored {
-            let features = Features::of(&s.title, &s.summary);
-            let Some(story) = s.story_id else { continue };
-            if first.is_some_and(|f| *key >= f) {
-                rewound.push(Subject {
-                    key: *key,
+        seed.sort_unstable_by_key(|(key, _)| *key);
+        let cut = first.map_or(seed.len(), |f| seed.partition_point(|(key, _)| *key < f));
+        let rewound = seed
+            .split_off(cut)
+            .into_iter()
+            .filter_map(|(key, s)| {
+                Some(Subject {
+                    key,
                     item_id: s.id,
-                    old: Some(story),
-                    features,
-                });
-            } else {
-                clusterer.insert_keyed(s.id, *key, story, features);
-            }
-        }
-        tracing::info!(
-            items = stored.len(),
-            from = %crate::time::format(from),
-            "loaded the stories window"
-        );
-        Ok((clusterer, rewound))
+                    old: Some(s.story_id?),
+                    text: Text::of(s),
+                })
+            })
+            .collect();
+        tracing::info!(items = seed.len(), from = %from, "loading the stories window");
+        Ok((Source::Store { start, seed }, rewound))
     }
 
-    /// Places items older than the settled horizon against the stored items within a window
-    /// on either side of them, without re-placing those (see the bound).
-    fn place_late(
+    /// The clusterer a settling re-places with: the one kept in memory, or one rebuilt from
+    /// the stored items read for it.
+    fn clusterer(&self, source: Source) -> Clusterer {
+        match source {
+            Source::Memory(clusterer) => clusterer,
+            Source::Nothing => Clusterer::new(self.params, 1),
+            Source::Store { start, seed } => {
+                let mut clusterer = Clusterer::rewindable(self.params, KEEP_EVICTED, start);
+                for (key, s) in seed {
+                    if let Some(story) = s.story_id {
+                        let features = Features::of(&s.title, &s.summary);
+                        clusterer.insert_keyed(s.id, key, story, features);
+                    }
+                }
+                clusterer
+            }
+        }
+    }
+
+    /// The stored items within a window of the late items (see [`Stories::place_late`]).
+    fn late_neighbours(
         &self,
         writer: &Writer<'_>,
-        late: Vec<(OrderKey, StorySubject)>,
-        provisional: &mut i64,
-    ) -> Result<Vec<Replayed>, StoreError> {
+        late: &[(OrderKey, StorySubject)],
+    ) -> Result<Vec<(OrderKey, StorySubject)>, StoreError> {
         let (Some((first, _)), Some((last, _))) = (late.first(), late.last()) else {
             return Ok(Vec::new());
         };
@@ -392,7 +451,21 @@ impl Stories {
             .map(|s| (key_of(&s), s))
             .collect();
         stored.sort_unstable_by_key(|(key, _)| *key);
-        let placed = stored
+        Ok(stored)
+    }
+
+    /// Places items older than the settled horizon against the stored items within a window
+    /// on either side of them, without re-placing those (see the bound).
+    fn place_late(
+        &self,
+        late: Vec<(OrderKey, StorySubject)>,
+        neighbours: Vec<(OrderKey, StorySubject)>,
+        provisional: &mut i64,
+    ) -> Vec<Replayed> {
+        if late.is_empty() {
+            return Vec::new();
+        }
+        let placed = neighbours
             .into_iter()
             .filter_map(|(key, s)| {
                 Some(Entry {
@@ -405,30 +478,35 @@ impl Stories {
             })
             .collect();
         let items = late
-            .iter()
-            .map(|(key, s)| (s.id, *key, self.features_of(s)))
+            .into_iter()
+            .map(|(key, s)| {
+                let features = self
+                    .pending_features(&s)
+                    .unwrap_or_else(|| Features::of(&s.title, &s.summary));
+                (s.id, key, features)
+            })
             .collect();
-        let stories = place_among(&self.params, placed, items, || {
+        place_among(&self.params, placed, items, || {
             *provisional -= 1;
             *provisional
-        });
-        Ok(stories
-            .into_iter()
-            .map(|(item_id, story)| Replayed {
-                item_id,
-                old: None,
-                story,
-            })
-            .collect())
+        })
+        .into_iter()
+        .map(|(item_id, story)| Replayed {
+            item_id,
+            old: None,
+            story,
+        })
+        .collect()
     }
 }
 
 /// What a settling will re-place.
 struct Plan {
     mark: StoriesMark,
-    /// The last provisional id handed out.
-    provisional: i64,
-    late: Vec<Replayed>,
+    /// New items older than the settled horizon, and the stored items around them.
+    late: Vec<(OrderKey, StorySubject)>,
+    late_neighbours: Vec<(OrderKey, StorySubject)>,
+    source: Source,
     replay: Vec<Subject>,
     claimable: HashSet<i64>,
 }
@@ -547,6 +625,26 @@ mod tests {
         assert_eq!(story(&mut store, b), before);
         let facts = store.story(before.unwrap()).unwrap().unwrap();
         assert_eq!((facts.items, facts.representative_item), (2, Some(a)));
+    }
+
+    #[test]
+    fn a_backlog_is_settled_in_batches_earliest_first_with_the_same_result() {
+        let mut store = Store::in_memory().unwrap();
+        let texts = [RAIN, OTHER, RAIN_AGAIN, OTHER, RAIN];
+        let items: Vec<i64> = texts
+            .iter()
+            .enumerate()
+            .map(|(n, text)| write(&mut store, &format!("i{n}"), *text, 10 - n as i64))
+            .collect();
+        let mut stories = Stories::new(StoriesParams::default());
+        stories.batch = 2;
+        let summary = settle(&stories, &mut store);
+        assert_eq!(summary.placed, 5);
+        let batched: Vec<Option<i64>> = items.iter().map(|i| story(&mut store, *i)).collect();
+        assert_eq!(batched[0], batched[2]);
+        assert_eq!(batched[0], batched[4]);
+        assert_eq!(batched[1], batched[3]);
+        assert_ne!(batched[0], batched[1]);
     }
 
     #[test]
