@@ -16,7 +16,7 @@ use crate::config::StoriesConfig;
 use crate::dedup::{self, IdentityInput};
 use crate::feed::{self, Entry, FeedError, ParsedFeed};
 use crate::store::{ItemRecord, Store, StoreError, StoredTag, UpsertOutcome, Writer};
-use crate::stories::{Features, Stories, StoriesParams, StoryItem};
+use crate::stories::{Features, SettleSummary, Stories, StoriesParams};
 use crate::tagger::Tagger;
 
 /// The feed a document belongs to.
@@ -84,11 +84,24 @@ impl Pipeline {
         &self.tagger
     }
 
-    /// Call after rolling back a write this pipeline made: the story clusterer reloads from
-    /// the store rather than keep items the store no longer has.
+    /// Call after rolling back a write this pipeline made: story features kept for its items
+    /// are dropped (their ids may come back for other items).
     pub fn forget_unsaved(&self) {
         if let Some(stories) = &self.stories {
-            stories.invalidate();
+            stories.forget_pending();
+        }
+    }
+
+    /// Puts the items written without a story into stories (after a daemon cycle, or an
+    /// `ingest` call's documents); see crate::stories::Stories::settle. `store` is called each
+    /// time the store is needed. Nothing to do with stories off.
+    pub fn settle_stories<G: std::ops::DerefMut<Target = Store>>(
+        &self,
+        store: impl FnMut() -> G,
+    ) -> Result<SettleSummary, StoreError> {
+        match &self.stories {
+            Some(stories) => stories.settle(store),
+            None => Ok(SettleSummary::default()),
         }
     }
 
@@ -182,29 +195,11 @@ impl Pipeline {
             prepared.ttl_minutes,
         )?;
         let version = self.tagger.version();
-        let mut stories = match &self.stories {
-            Some(stories) => Some(stories.session(writer, now)?),
-            None => None,
-        };
         let mut report = IngestReport::default();
         for item in prepared.items {
             let record = &item.record;
-            let mut features = item.story_features;
-            // A new item's story is decided before its row is written, so the row is written
-            // once, with its story.
-            let mut pending = None;
-            let (item_id, outcome) =
-                writer.upsert_item_with_story(record, feed_id, &now_text, || {
-                    let Some(session) = stories.as_mut() else {
-                        return Ok(None);
-                    };
-                    let features = features
-                        .take()
-                        .unwrap_or_else(|| Features::of(&record.title, &record.summary));
-                    let published = report_time(record, now);
-                    pending = session.decide(writer, published, features, &now_text)?;
-                    Ok(pending.as_ref().map(|p| p.story_id))
-                })?;
+            // A new item is written without a story: settling places it (see `settle_stories`).
+            let (item_id, outcome) = writer.upsert_item(record, feed_id, &now_text)?;
             report.entries += 1;
             match outcome {
                 UpsertOutcome::New => report.new += 1,
@@ -219,13 +214,19 @@ impl Pipeline {
                 None => stored_tags(&self.tagger, &record.title, &record.body_text),
             };
             writer.replace_tags(item_id, &tags, version, &now_text)?;
-            if let Some(session) = stories.as_mut() {
-                match pending {
-                    Some(pending) => session.joined(writer, item_id, pending, &now_text)?,
+            if let Some(stories) = &self.stories {
+                // A changed item keeps its story; only the story's facts follow the change.
+                let story = match outcome {
+                    UpsertOutcome::Updated => writer.item_story(item_id)?,
+                    _ => None,
+                };
+                match story {
+                    Some(story) => writer.refresh_story(story, &now_text)?,
                     None => {
-                        let story_item = story_item(item_id, record, now);
-                        let is_new = outcome == UpsertOutcome::New;
-                        session.place(writer, &story_item, features, is_new, &now_text)?;
+                        let features = item
+                            .story_features
+                            .unwrap_or_else(|| Features::of(&record.title, &record.summary));
+                        stories.written(item_id, &record.title, &record.summary, features);
                     }
                 }
             }
@@ -258,22 +259,6 @@ struct PreparedItem {
     tags: Option<Vec<StoredTag>>,
     /// Likewise, what the story clusterer reads of the item.
     story_features: Option<Features>,
-}
-
-/// What the clusterer reads of a record. A feed date in the future counts as now: one bogus
-/// date must not move the story window past everyone else's items.
-fn story_item(id: i64, record: &ItemRecord, now: DateTime<Utc>) -> StoryItem<'_> {
-    StoryItem {
-        id,
-        title: &record.title,
-        summary: &record.summary,
-        published: report_time(record, now),
-    }
-}
-
-/// When the clusterer takes an item to have been published (see [`story_item`]).
-fn report_time(record: &ItemRecord, now: DateTime<Utc>) -> DateTime<Utc> {
-    crate::time::parse(&record.published_at).map_or(now, |p| p.min(now))
 }
 
 /// Tags a title and body and turns the result into rows for `item_tags`.
@@ -413,24 +398,4 @@ fn content_hash(r: &ItemRecord, published_estimated: bool) -> String {
     }
     let digest = hasher.finalize();
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_feed_date_in_the_future_is_clustered_as_now() {
-        let now = crate::time::parse("2026-11-20T12:00:00Z").unwrap();
-        let mut record = ItemRecord {
-            title: "t".into(),
-            published_at: "2031-01-01T00:00:00Z".into(),
-            ..ItemRecord::default()
-        };
-        assert_eq!(story_item(5, &record, now).published, now);
-        record.published_at = "2026-11-20T08:00:00Z".into();
-        let item = story_item(5, &record, now);
-        assert_eq!(crate::time::format(item.published), "2026-11-20T08:00:00Z");
-        assert_eq!((item.id, item.title), (5, "t"));
-    }
 }

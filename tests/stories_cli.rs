@@ -190,13 +190,11 @@ fn ingested_documents_put_one_event_from_several_outlets_into_one_story() {
     for outlet in &outlets {
         paths.push(m.write(&format!("{outlet}.xml"), &outlet_feed(outlet, &["S001"])));
     }
-    // The story window is measured back from now, so the dev set's 2026 dates need a wide one.
+    // The window is anchored to the items' own dates, so reports weeks old still meet, each
+    // ingested by its own process.
     let config = m.write(
         "mirsad.toml",
-        &format!(
-            "database = \"{}\"\n[stories]\nwindow = \"100000h\"\n",
-            m.db.display()
-        ),
+        &format!("database = \"{}\"\n", m.db.display()),
     );
     for (outlet, path) in outlets.iter().zip(&paths) {
         let feed = format!("https://{outlet}.example/feed");
@@ -226,7 +224,7 @@ fn ingested_documents_put_one_event_from_several_outlets_into_one_story() {
         .unwrap();
     assert_eq!(representative, earliest);
 
-    // Restory gives the same grouping, renumbered from 1.
+    // Restory gives the same grouping, and the story keeps its id.
     let out = m.run_ok(&["--config", &config, "restory"], &[]);
     assert!(
         out.contains(&format!(
@@ -291,4 +289,49 @@ fn export_stories_writes_one_entry_per_story_listing_every_outlet() {
         &[],
     );
     assert!(!refused.status.success());
+}
+
+#[test]
+fn a_story_merged_away_by_restory_is_still_found_by_its_old_id() {
+    let m = Mirsad::new();
+    let labels = clustered_store(&m);
+    let items = json_lines(&m.run_ok(&["items", "--json"], &[]));
+    let story_of = |id: i64| {
+        items
+            .iter()
+            .find(|i| i["id"] == id)
+            .map(|i| i["story"].as_i64().unwrap())
+            .unwrap()
+    };
+    let nvidia = story_of(labels["S001"][0]);
+    // Split one report off into a story of its own, as an older clustering might have.
+    let split = labels["S001"][1];
+    let conn = rusqlite::Connection::open(&m.db).unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO stories(id, first_seen_at, last_seen_at, updated_at, size)
+           VALUES (900, '2026-11-20T00:00:00Z', '2026-11-20T00:00:00Z', '2026-11-20T00:00:00Z', 1);
+         UPDATE items SET story_id = 900 WHERE id = {split};"
+    ))
+    .unwrap();
+    let out = m.run_ok(&["restory"], &[]);
+    assert!(out.contains("1 stories merged"), "{out}");
+
+    let followed = m.run(&["story", "900", "--json"], &[]);
+    assert!(followed.status.success());
+    let stderr = String::from_utf8_lossy(&followed.stderr);
+    assert!(
+        stderr.contains(&format!("story 900 is now part of story {nvidia}")),
+        "{stderr}"
+    );
+    let listed = json_lines(&String::from_utf8_lossy(&followed.stdout));
+    assert_eq!(listed.len(), labels["S001"].len());
+    assert!(listed.iter().all(|i| i["story"] == nvidia));
+    let alias: i64 = conn
+        .query_row(
+            "SELECT story_id FROM story_aliases WHERE old_id = 900",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(alias, nvidia);
 }

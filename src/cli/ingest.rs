@@ -63,6 +63,13 @@ pub fn run(ctx: &Context, args: &IngestArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // One settling for the whole call: the documents' items are placed together, in report
+    // order, as if they had come in one document.
+    let store = std::cell::RefCell::new(store);
+    if let Err(err) = pipeline.settle_stories(|| store.borrow_mut()) {
+        failed += 1;
+        eprintln!("mirsad: putting the new items into stories failed: {err:#}");
+    }
     if args.paths.len() > 1 && !args.json {
         println!(
             "total: {} documents ({failed} failed), {} new, {} updated, {} unchanged",

@@ -65,7 +65,15 @@ fn print_stories(stories: &[StoryRow]) -> anyhow::Result<()> {
 /// A story's items, earliest report first.
 pub fn run_story(ctx: &Context, args: &StoryArgs) -> anyhow::Result<ExitCode> {
     let store = ctx.open_existing_store()?;
-    let Some(story) = store.story(args.id)? else {
+    let mut story = store.story(args.id)?;
+    if story.is_none()
+        && let Some(current) = store.story_alias(args.id)?
+    {
+        // A story merged into another (or renumbered) keeps its old id as an alias.
+        eprintln!("story {} is now part of story {current}", args.id);
+        story = store.story(current)?;
+    }
+    let Some(story) = story else {
         anyhow::bail!(
             "there is no story {} (list them with `mirsad items --stories`)",
             args.id
@@ -99,8 +107,8 @@ pub fn run_restory(ctx: &Context, _args: &RestoryArgs) -> anyhow::Result<ExitCod
     let summary = crate::stories::restory(&mut store, params, |n| progress.inc(n as u64))?;
     progress.finish_and_clear();
     println!(
-        "re-clustered {} items into {} stories",
-        summary.items, summary.stories
+        "re-clustered {} items into {} stories ({} items moved, {} stories merged into another)",
+        summary.items, summary.stories, summary.moved, summary.merged
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -186,8 +186,24 @@ pub async fn run_cycle(
             bar.inc(1);
         }
     }
+    settle_stories(shared).await;
     summary.elapsed = started.elapsed();
     summary
+}
+
+/// Puts the cycle's new items into stories, in report order, once every feed is written; the
+/// store is locked only to read what to settle and to write the result.
+async fn settle_stories(shared: &Shared) {
+    let (store, pipeline) = (shared.store.clone(), shared.pipeline.clone());
+    let settled =
+        tokio::task::spawn_blocking(move || pipeline.settle_stories(|| lock(&store))).await;
+    match settled {
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "settling stories failed; retried next cycle")
+        }
+        Err(err) => tracing::error!(error = %err, "settling stories failed unexpectedly"),
+    }
 }
 
 pub fn limits(config: &Config) -> Limits {

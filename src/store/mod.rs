@@ -26,7 +26,7 @@ pub use judgements::{JudgedItem, Judgement};
 pub use query::{ItemFilter, ItemRow};
 pub use schema::LATEST_VERSION;
 pub use stats::{DayStats, FeedStats, Stats, TagStats};
-pub use stories::{StoriesMark, StoryRow, StorySubject};
+pub use stories::{StoriesMark, StoryKey, StoryRow, StorySubject};
 pub use tags::{TAXONOMY_VERSION_KEY, TagSubject};
 
 /// How long a statement waits for another connection's lock before giving up.

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     super::export::MIGRATION_EXPORT,
     super::stories::MIGRATION_STORIES,
     super::judgements::MIGRATION_JUDGEMENTS,
+    super::stories::MIGRATION_STORY_ALIASES,
 ];
 
 /// The schema version this build of mirsad writes.

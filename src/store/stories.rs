@@ -48,7 +48,19 @@ SELECT
 FROM stories s LEFT JOIN items r ON r.id = s.representative_item_id;
 "#;
 
-/// The `meta` key counting re-clusterings, so a running clusterer notices one and reloads.
+/// Where the old ids of merged or renumbered stories lead: `mirsad story OLD` and readers of the
+/// store follow `old_id` to the story its items went into.
+pub(super) const MIGRATION_STORY_ALIASES: &str = r#"
+CREATE TABLE story_aliases (
+    old_id     INTEGER PRIMARY KEY,
+    story_id   INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX story_aliases_story ON story_aliases(story_id);
+"#;
+
+/// The `meta` key counting re-clusterings (every settling or `restory` that changed stories),
+/// so a clusterer in another process notices one and reloads.
 const GENERATION_KEY: &str = "stories_generation";
 
 /// When an item was reported, for clustering and a story's first and last report.
@@ -58,10 +70,24 @@ const REPORTED_AT: &str = "min(i.published_at, i.first_seen_at)";
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorySubject {
     pub id: i64,
+    /// The item's identity key: what orders two items reported in the same second.
+    pub identity: String,
     pub title: String,
     pub summary: String,
     /// The report time (see the module comment).
     pub reported_at: String,
+    pub story_id: Option<i64>,
+}
+
+const SELECT_SUBJECTS: &str = "SELECT i.id, i.identity, i.title, i.summary,
+    min(i.published_at, i.first_seen_at), i.story_id FROM items i";
+
+/// Where an item stands in the order stories are made in, without its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryKey {
+    pub id: i64,
+    pub reported_at: String,
+    pub identity: String,
     pub story_id: Option<i64>,
 }
 
@@ -95,10 +121,11 @@ pub struct StoryRow {
 fn subject(row: &Row<'_>) -> rusqlite::Result<StorySubject> {
     Ok(StorySubject {
         id: row.get(0)?,
-        title: row.get(1)?,
-        summary: row.get(2)?,
-        reported_at: row.get(3)?,
-        story_id: row.get(4)?,
+        identity: row.get(1)?,
+        title: row.get(2)?,
+        summary: row.get(3)?,
+        reported_at: row.get(4)?,
+        story_id: row.get(5)?,
     })
 }
 
@@ -109,7 +136,7 @@ const REFRESH: &str = "UPDATE stories SET
     last_seen_at = coalesce((SELECT max(min(i.published_at, i.first_seen_at)) FROM items i
         WHERE i.story_id = stories.id), last_seen_at),
     representative_item_id = (SELECT i.id FROM items i WHERE i.story_id = stories.id
-        ORDER BY min(i.published_at, i.first_seen_at), i.id LIMIT 1),
+        ORDER BY min(i.published_at, i.first_seen_at), i.identity LIMIT 1),
     size = (SELECT count(*) FROM items i WHERE i.story_id = stories.id),
     updated_at = ?1";
 
@@ -127,33 +154,121 @@ const JOIN_STORY: &str = "UPDATE stories SET
     WHERE id = ?1";
 
 impl Writer<'_> {
-    /// The items reported since `since`, oldest first: the window a clusterer starts from.
-    pub fn story_subjects_since(&self, since: &str) -> Result<Vec<StorySubject>, StoreError> {
+    /// The items in stories reported since `from` (in no particular order: the clusterer orders
+    /// them itself).
+    pub fn settled_subjects_from(&self, from: &str) -> Result<Vec<StorySubject>, StoreError> {
         let sql = format!(
-            "SELECT i.id, i.title, i.summary, {REPORTED_AT}, i.story_id FROM items i
-             WHERE i.published_at >= ?1 AND {REPORTED_AT} >= ?1
-             ORDER BY {REPORTED_AT}, i.id"
+            "{SELECT_SUBJECTS} WHERE i.published_at >= ?1 AND {REPORTED_AT} >= ?1
+               AND i.story_id IS NOT NULL"
         );
         let mut stmt = self.tx().prepare_cached(&sql)?;
-        let rows = stmt.query_map([since], subject)?;
+        let rows = stmt.query_map([from], subject)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Calls `each` with every item, oldest report first (for re-clustering everything).
-    pub fn for_each_story_subject(
+    /// The items in stories reported in `[from, to)`, for placing an item that came too late to
+    /// re-cluster around it.
+    pub fn settled_subjects_between(
         &self,
-        mut each: impl FnMut(&Self, StorySubject) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<StorySubject>, StoreError> {
         let sql = format!(
-            "SELECT i.id, i.title, i.summary, {REPORTED_AT}, i.story_id FROM items i
-             ORDER BY {REPORTED_AT}, i.id"
+            "{SELECT_SUBJECTS} WHERE i.published_at >= ?1 AND {REPORTED_AT} >= ?1
+               AND {REPORTED_AT} < ?2 AND i.story_id IS NOT NULL"
         );
+        let mut stmt = self.tx().prepare_cached(&sql)?;
+        let rows = stmt.query_map([from, to], subject)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The earliest reported `limit` items in no story yet: written since the last settling (or
+    /// while stories were off).
+    pub fn unsettled_subjects(&self, limit: usize) -> Result<Vec<StorySubject>, StoreError> {
+        let sql = format!(
+            "{SELECT_SUBJECTS} WHERE i.story_id IS NULL ORDER BY {REPORTED_AT}, i.identity LIMIT ?1"
+        );
+        let mut stmt = self.tx().prepare_cached(&sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([limit], subject)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every item's id, report time, identity and story, without its text (re-clustering
+    /// everything orders these first, then reads each text once, in order).
+    pub fn story_keys(&self) -> Result<Vec<StoryKey>, StoreError> {
+        let sql = format!("SELECT i.id, {REPORTED_AT}, i.identity, i.story_id FROM items i");
         let mut stmt = self.tx().prepare(&sql)?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            each(self, subject(row)?)?;
+        let rows = stmt.query_map([], |row| {
+            Ok(StoryKey {
+                id: row.get(0)?,
+                reported_at: row.get(1)?,
+                identity: row.get(2)?,
+                story_id: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// An item's title and summary.
+    pub fn story_text(&self, item_id: i64) -> Result<(String, String), StoreError> {
+        Ok(self
+            .tx()
+            .prepare_cached("SELECT title, summary FROM items WHERE id = ?1")?
+            .query_row([item_id], |row| Ok((row.get(0)?, row.get(1)?)))?)
+    }
+
+    /// The latest report of any item in a story.
+    pub fn newest_settled_report(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tx()
+            .prepare_cached("SELECT max(last_seen_at) FROM stories WHERE size > 0")?
+            .query_row([], |row| row.get(0))?)
+    }
+
+    /// How many items each of these stories holds (by the stored facts).
+    pub fn story_sizes(&self, ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self
+            .tx()
+            .prepare_cached("SELECT size FROM stories WHERE id = ?1")?;
+        let mut sizes = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let size: Option<i64> = stmt.query_row([id], |row| row.get(0)).optional()?;
+            sizes.push((id, size.unwrap_or(0)));
         }
+        Ok(sizes)
+    }
+
+    /// Deletes a story whose items all went into `into`, and records that its id now leads
+    /// there (as do the ids that led to it).
+    pub fn merge_story(&self, old: i64, into: i64, now: &str) -> Result<(), StoreError> {
+        self.tx()
+            .prepare_cached("DELETE FROM stories WHERE id = ?1")?
+            .execute([old])?;
+        self.tx()
+            .prepare_cached("UPDATE story_aliases SET story_id = ?2 WHERE story_id = ?1")?
+            .execute([old, into])?;
+        self.tx()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO story_aliases(old_id, story_id, created_at)
+                 VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![old, into, now])?;
         Ok(())
+    }
+
+    /// Deletes a story that has no items left and no other story to lead to.
+    pub fn delete_story(&self, id: i64) -> Result<(), StoreError> {
+        self.tx()
+            .prepare_cached("DELETE FROM stories WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// Counts a re-clustering, so clusterers elsewhere reload (see [`StoriesMark`]).
+    pub fn bump_stories_generation(&self) -> Result<(), StoreError> {
+        let mark = self.stories_mark()?;
+        self.set_meta(GENERATION_KEY, &(mark.generation + 1).to_string())
     }
 
     /// Where the stories stand; see [`StoriesMark`].
@@ -173,11 +288,15 @@ impl Writer<'_> {
         })
     }
 
-    /// Starts an empty story and returns its id (its facts follow from its first item).
+    /// Starts an empty story and returns its id (its facts follow from its first item). The id
+    /// is new: never one a deleted story had, since its alias may still lead elsewhere.
     pub fn create_story(&self, now: &str) -> Result<i64, StoreError> {
         self.tx()
             .prepare_cached(
-                "INSERT INTO stories(first_seen_at, last_seen_at, updated_at) VALUES (?1, ?1, ?1)",
+                "INSERT INTO stories(id, first_seen_at, last_seen_at, updated_at)
+                 VALUES (1 + max(coalesce((SELECT max(id) FROM stories), 0),
+                                 coalesce((SELECT max(old_id) FROM story_aliases), 0)),
+                         ?1, ?1, ?1)",
             )?
             .execute([now])?;
         Ok(self.tx().last_insert_rowid())
@@ -263,16 +382,6 @@ impl Writer<'_> {
         self.tx().execute(REFRESH, [now])?;
         Ok(())
     }
-
-    /// Takes every item out of its story, deletes all stories, and counts a re-clustering.
-    pub fn clear_stories(&self) -> Result<(), StoreError> {
-        self.tx().execute_batch(
-            "UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL;
-             DELETE FROM stories;",
-        )?;
-        let mark = self.stories_mark()?;
-        self.set_meta(GENERATION_KEY, &(mark.generation + 1).to_string())
-    }
 }
 
 const SELECT_STORIES: &str = "SELECT s.id, coalesce(r.title, ''), r.url,
@@ -325,9 +434,22 @@ impl Store {
         Ok(self.conn().query_row(&sql, [id], story_row).optional()?)
     }
 
+    /// The story a merged or renumbered story's old id now leads to, if it was one.
+    pub fn story_alias(&self, old_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT story_id FROM story_aliases WHERE old_id = ?1",
+                [old_id],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
     /// A story's items, earliest report first.
     pub fn story_items(&self, id: i64) -> Result<Vec<ItemRow>, StoreError> {
-        let sql = format!("{SELECT_ITEMS} WHERE i.story_id = ?1 ORDER BY {REPORTED_AT}, i.id");
+        let sql =
+            format!("{SELECT_ITEMS} WHERE i.story_id = ?1 ORDER BY {REPORTED_AT}, i.identity");
         let mut stmt = self.conn().prepare(&sql)?;
         let rows = stmt.query_map([id], item_row)?;
         Ok(rows.collect::<Result<_, _>>()?)

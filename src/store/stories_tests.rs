@@ -79,7 +79,7 @@ fn a_feed_date_after_the_first_sighting_counts_as_the_first_sighting() {
     let item = add(&w, feed, "future", "2031-01-01T00:00:00Z");
     let story = w.create_story(NOW).unwrap();
     w.put_in_story(item, story, NOW).unwrap();
-    let subjects = w.story_subjects_since("2026-11-19T00:00:00Z").unwrap();
+    let subjects = w.settled_subjects_from("2026-11-19T00:00:00Z").unwrap();
     assert_eq!(subjects[0].reported_at, NOW);
     w.commit().unwrap();
     let last: String = store
@@ -203,59 +203,61 @@ fn a_story_lists_its_items_in_report_order_and_items_know_their_story() {
 }
 
 #[test]
-fn clearing_empties_every_story_and_moves_the_mark() {
+fn a_merged_story_leads_to_its_successor_and_its_id_is_never_reused() {
     let mut store = Store::in_memory().unwrap();
-    two_stories(&mut store);
+    let (one, two, items) = two_stories(&mut store);
     let w = store.writer().unwrap();
     let before = w.stories_mark().unwrap();
-    w.clear_stories().unwrap();
-    let after = w.stories_mark().unwrap();
-    assert_eq!(after.generation, before.generation + 1);
-    assert_eq!(after.max_story_id, 0);
+    w.set_item_story(items[2], one).unwrap();
+    w.merge_story(two, one, NOW).unwrap();
+    w.bump_stories_generation().unwrap();
+    assert_eq!(w.stories_mark().unwrap().generation, before.generation + 1);
+    // Merging the successor in turn moves the older alias along.
+    let third = w.create_story(NOW).unwrap();
+    assert!(third > two, "{third} reuses a merged id");
+    w.set_item_story(items[0], third).unwrap();
+    w.set_item_story(items[1], third).unwrap();
+    w.set_item_story(items[2], third).unwrap();
+    w.merge_story(one, third, NOW).unwrap();
     w.commit().unwrap();
-    assert_eq!(count(&store, "SELECT count(*) FROM stories"), 0);
-    assert_eq!(
-        count(
-            &store,
-            "SELECT count(*) FROM items WHERE story_id IS NOT NULL"
-        ),
-        0
-    );
+    assert_eq!(store.story_alias(two).unwrap(), Some(third));
+    assert_eq!(store.story_alias(one).unwrap(), Some(third));
+    assert_eq!(store.story_alias(third).unwrap(), None);
+    assert!(store.story(two).unwrap().is_none());
 }
 
 #[test]
-fn window_subjects_are_the_recent_items_oldest_first() {
+fn settled_and_unsettled_subjects_are_told_apart() {
     let mut store = Store::in_memory().unwrap();
     let (_, _, items) = two_stories(&mut store);
     let w = store.writer().unwrap();
-    let recent: Vec<i64> = w
-        .story_subjects_since("2026-11-20T00:00:00Z")
+    let feed = w.ensure_feed("http://c/feed", None).unwrap();
+    let new = add(&w, feed, "new", "2026-11-20T11:00:00Z");
+    let mut recent: Vec<i64> = w
+        .settled_subjects_from("2026-11-20T00:00:00Z")
         .unwrap()
         .iter()
         .map(|s| s.id)
         .collect();
-    assert_eq!(recent, [items[1], items[0]]);
-}
-
-#[test]
-fn every_item_is_visited_in_report_order_while_the_visitor_writes() {
-    let mut store = Store::in_memory().unwrap();
-    let (_, _, items) = two_stories(&mut store);
-    let w = store.writer().unwrap();
-    w.clear_stories().unwrap();
-    let mut seen = Vec::new();
-    w.for_each_story_subject(|w, subject| {
-        seen.push(subject.id);
-        let story = w.create_story(NOW)?;
-        w.set_item_story(subject.id, story)
-    })
-    .unwrap();
-    w.refresh_stories(NOW).unwrap();
-    w.commit().unwrap();
-    assert_eq!(seen, [items[2], items[1], items[0]]);
+    recent.sort_unstable();
+    assert_eq!(recent, [items[0], items[1]]);
+    let unsettled = w.unsettled_subjects(10).unwrap();
+    assert_eq!(unsettled.len(), 1);
     assert_eq!(
-        count(&store, "SELECT count(*) FROM stories WHERE size = 1"),
-        3
+        (unsettled[0].id, unsettled[0].identity.as_str()),
+        (new, "new")
+    );
+    let between = w
+        .settled_subjects_between("2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z")
+        .unwrap();
+    assert_eq!(between.iter().map(|s| s.id).collect::<Vec<_>>(), [items[2]]);
+    let mut keys = w.story_keys().unwrap();
+    keys.sort_by_key(|k| k.id);
+    assert_eq!(keys.len(), 4);
+    assert_eq!(keys[3].story_id, None);
+    assert_eq!(
+        w.newest_settled_report().unwrap().as_deref(),
+        Some("2026-11-20T10:00:00Z")
     );
 }
 

@@ -1,7 +1,15 @@
 //! The clusterer: puts each new item into the story of the earlier item that reports the same
 //! event, or starts a story. It keeps the window's items in memory (crate::stories::index) and
 //! asks the scorer (crate::stories::score) for the best earlier item.
+//!
+//! It is greedy and sequential: an item's story depends only on the items before it in the
+//! [`OrderKey`] order. Given items in that order it can also be rewound
+//! ([`Clusterer::rewind`]): the items from a point on come back off the window and the items
+//! evicted since are put back, so an item that arrives late is placed, and the items after it
+//! re-placed, exactly as if all had come in order. Evicted items are kept for `keep_evicted`
+//! beyond the window for that; rewinding further back needs a clusterer rebuilt from the store.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -31,6 +39,35 @@ impl Default for StoriesParams {
 /// The default `[stories] threshold`.
 pub const DEFAULT_THRESHOLD: f64 = 0.32;
 
+/// Where an item stands in the order stories are made in: its report time, then a hash of its
+/// identity. Neither depends on when or how the item arrived, so every way of storing the same
+/// items replays them in one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrderKey {
+    /// Seconds since the Unix epoch.
+    pub at: i64,
+    pub tie: u64,
+}
+
+impl OrderKey {
+    pub fn new(at: DateTime<Utc>, identity: &str) -> OrderKey {
+        OrderKey {
+            at: at.timestamp(),
+            tie: fnv1a(identity.as_bytes()),
+        }
+    }
+}
+
+/// FNV-1a: a stable hash (the same in every build and process), unlike std's.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// An item taken back off the window by [`Clusterer::rewind`], with the story it had.
+pub type Rewound = Entry;
+
 /// What the clusterer reads of an item.
 #[derive(Debug, Clone, Copy)]
 pub struct StoryItem<'a> {
@@ -58,6 +95,13 @@ pub struct Clusterer {
     params: StoriesParams,
     index: WindowIndex,
     next_story_id: i64,
+    /// Items evicted from the window within `keep_evicted` of its start, oldest first, so a
+    /// rewind can put them back.
+    evicted: VecDeque<Entry>,
+    keep_evicted: i64,
+    /// Items reported before this may be missing from `index` and `evicted` (they were never
+    /// loaded, or were forgotten): a rewind needs every item from its point minus the window.
+    complete_from: i64,
 }
 
 impl Clusterer {
@@ -67,7 +111,113 @@ impl Clusterer {
             params,
             index: WindowIndex::default(),
             next_story_id: first_story_id,
+            evicted: VecDeque::new(),
+            keep_evicted: 0,
+            complete_from: i64::MAX,
         }
+    }
+
+    /// A clusterer that keeps evicted items for `keep_evicted` beyond the window, so it can be
+    /// rewound that far, and that holds every item reported from `complete_from` on.
+    pub fn rewindable(
+        params: StoriesParams,
+        keep_evicted: Duration,
+        complete_from: i64,
+    ) -> Clusterer {
+        Clusterer {
+            keep_evicted: i64::try_from(keep_evicted.as_secs()).unwrap_or(i64::MAX),
+            complete_from,
+            ..Clusterer::new(params, 1)
+        }
+    }
+
+    /// Places an item given in [`OrderKey`] order; a new story gets its id from `new_story`.
+    pub fn assign_keyed<E>(
+        &mut self,
+        item_id: i64,
+        key: OrderKey,
+        features: Features,
+        new_story: impl FnOnce() -> Result<i64, E>,
+    ) -> Result<Assignment, E> {
+        let assignment = match self.best_match(&features, key.at) {
+            Some((story_id, matched)) => Assignment {
+                story_id,
+                new: false,
+                matched: Some(matched),
+            },
+            None => Assignment {
+                story_id: new_story()?,
+                new: true,
+                matched: None,
+            },
+        };
+        self.add(item_id, assignment.story_id, key, features);
+        Ok(assignment)
+    }
+
+    /// Adds an item whose story is already known, in [`OrderKey`] order.
+    pub fn insert_keyed(&mut self, item_id: i64, key: OrderKey, story_id: i64, features: Features) {
+        self.evict(key.at);
+        self.add(item_id, story_id, key, features);
+    }
+
+    /// The key of the newest item in the window.
+    pub fn newest_key(&self) -> Option<OrderKey> {
+        self.index.back_key().map(|(at, tie)| OrderKey { at, tie })
+    }
+
+    /// Whether [`Clusterer::rewind`] to `key` can be done from memory.
+    pub fn can_rewind_to(&self, key: OrderKey) -> bool {
+        key.at.saturating_sub(window_secs(&self.params)) >= self.complete_from
+    }
+
+    /// Takes back every item at or after `key` (returned in order, with the stories they had)
+    /// and puts back the evicted items the window held just before `key`. `None`, changing
+    /// nothing, when the items needed are no longer in memory.
+    pub fn rewind(&mut self, key: OrderKey) -> Option<Vec<Rewound>> {
+        if !self.can_rewind_to(key) {
+            return None;
+        }
+        let mut taken = Vec::new();
+        while let Some((at, tie)) = self.index.back_key() {
+            if (OrderKey { at, tie }) < key {
+                break;
+            }
+            taken.extend(self.index.pop_back());
+        }
+        // Items evicted after `key` (the window had moved a whole window past it).
+        while let Some(last) = self.evicted.back() {
+            if (OrderKey {
+                at: last.at,
+                tie: last.tie,
+            }) < key
+            {
+                break;
+            }
+            taken.extend(self.evicted.pop_back());
+        }
+        taken.reverse();
+        let start = key.at.saturating_sub(window_secs(&self.params));
+        while self.evicted.back().is_some_and(|e| e.at >= start) {
+            if let Some(entry) = self.evicted.pop_back() {
+                self.index.push_front(entry);
+            }
+        }
+        self.index.reset_newest();
+        Some(taken)
+    }
+
+    /// Renames stories in the window (provisional ids to the ones the store gave).
+    pub fn relabel(&mut self, rename: impl Fn(i64) -> i64) {
+        self.index.relabel(&rename);
+        for entry in &mut self.evicted {
+            entry.story_id = rename(entry.story_id);
+        }
+    }
+
+    /// Items kept in memory: the window's and the evicted ones kept for rewinding.
+    pub fn held(&self) -> usize {
+        self.index.len() + self.evicted.len()
     }
 
     pub fn params(&self) -> &StoriesParams {
@@ -123,7 +273,12 @@ impl Clusterer {
                 matched: None,
             },
         };
-        self.add(item.id, assignment.story_id, at, features);
+        self.add(
+            item.id,
+            assignment.story_id,
+            OrderKey { at, tie: 0 },
+            features,
+        );
         Ok(assignment)
     }
 
@@ -139,40 +294,75 @@ impl Clusterer {
             .map(|m| (m.story_id, (m.item_id, m.score)))
     }
 
-    /// Adds a stored item and the story it went to (after [`Clusterer::best_match`]).
-    pub fn remember(&mut self, item_id: i64, story_id: i64, at: i64, features: Features) {
-        self.add(item_id, story_id, at, features);
-    }
-
-    /// Adds an item whose story is already known (rebuilding the window from the store).
-    pub fn insert(&mut self, item: &StoryItem<'_>, story_id: i64) {
-        let at = item.published.timestamp();
-        self.evict(at);
-        self.add(
-            item.id,
-            story_id,
-            at,
-            Features::of(item.title, item.summary),
-        );
-    }
-
-    fn add(&mut self, item_id: i64, story_id: i64, at: i64, features: Features) {
+    fn add(&mut self, item_id: i64, story_id: i64, key: OrderKey, features: Features) {
         self.index.insert(Entry {
             item_id,
             story_id,
-            at,
+            at: key.at,
+            tie: key.tie,
             features,
         });
         self.next_story_id = self.next_story_id.max(story_id.saturating_add(1));
     }
 
-    /// Forgets the items that fell out of the window, now that time has reached `at`.
+    /// Moves the items that fell out of the window, now that time has reached `at`, to the
+    /// evicted ones, and forgets evicted items beyond `keep_evicted`.
     fn evict(&mut self, at: i64) {
         let window = window_secs(&self.params);
-        if let Some(newest) = self.index.newest().map(|n| n.max(at)) {
-            self.index.evict_older_than(newest.saturating_sub(window));
+        let Some(newest) = self.index.newest().map(|n| n.max(at)) else {
+            return;
+        };
+        let horizon = newest.saturating_sub(window);
+        let keep = self.keep_evicted > 0;
+        let evicted = &mut self.evicted;
+        self.index.evict_older_than(horizon, |entry| {
+            if keep {
+                evicted.push_back(entry);
+            }
+        });
+        let forget_before = horizon.saturating_sub(self.keep_evicted);
+        while self.evicted.front().is_some_and(|e| e.at < forget_before) {
+            self.evicted.pop_front();
+        }
+        // Without kept items, everything before the window's start is gone.
+        let gone_before = if keep { forget_before } else { horizon };
+        if self.complete_from != i64::MAX {
+            self.complete_from = self.complete_from.max(gone_before);
         }
     }
+}
+
+/// Places items that came too late to re-place the items around them: each is scored against
+/// the placed items within a window on either side of it (and the late items placed before
+/// it), joins the best one's story at the threshold, or starts a story numbered by
+/// `new_story`. Returns each item's story, in the order given.
+pub fn place_among(
+    params: &StoriesParams,
+    placed: Vec<Entry>,
+    items: Vec<(i64, OrderKey, Features)>,
+    mut new_story: impl FnMut() -> i64,
+) -> Vec<(i64, i64)> {
+    let mut index = WindowIndex::default();
+    for entry in placed {
+        index.insert(entry);
+    }
+    let window = window_secs(params);
+    let mut stories = Vec::with_capacity(items.len());
+    for (item_id, key, features) in items {
+        let story_id = Scorer::new(&index, window)
+            .best(&features, key.at)
+            .filter(|m| m.score >= params.threshold)
+            .map_or_else(&mut new_story, |m| m.story_id);
+        stories.push((item_id, story_id));
+        index.insert(Entry {
+            item_id,
+            story_id,
+            at: key.at,
+            tie: key.tie,
+            features,
+        });
+    }
+    stories
 }
 
 fn window_secs(params: &StoriesParams) -> i64 {
@@ -250,7 +440,11 @@ mod tests {
     #[test]
     fn rebuilt_items_keep_their_story_and_numbering_continues_after_them() {
         let mut c = clusterer();
-        c.insert(&item(1, NVIDIA, 0), 40);
+        let key = OrderKey {
+            at: at(0).timestamp(),
+            tie: 0,
+        };
+        c.insert_keyed(1, key, 40, Features::of(NVIDIA.0, NVIDIA.1));
         assert_eq!(c.assign(&item(2, NVIDIA_AGAIN, 1)).story_id, 40);
         assert_eq!(c.assign(&item(3, NVIDIA_OTHER, 2)).story_id, 41);
     }

@@ -5,6 +5,10 @@
 //! the same order, so evicting the oldest item pops the front of each of its lists: eviction
 //! costs what insertion did, and nothing is ever scanned. A posting list's length is the term's
 //! document frequency in the window, which the scorer turns into rarity.
+//!
+//! Both ends move both ways: the clusterer takes the newest items back off the end
+//! ([`WindowIndex::pop_back`]) and puts evicted ones back at the front
+//! ([`WindowIndex::push_front`]) to rewind the window to an earlier point in time.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -42,6 +46,8 @@ pub struct Entry {
     pub story_id: i64,
     /// Seconds since the Unix epoch.
     pub at: i64,
+    /// Orders items of the same second (a hash of the item's identity).
+    pub tie: u64,
     pub features: Features,
 }
 
@@ -60,12 +66,13 @@ pub struct Indexed {
     pub item_id: i64,
     pub story_id: i64,
     pub at: i64,
+    pub tie: u64,
     pub terms: Box<[SlotTerm]>,
     pub facts: Facts,
 }
 
 /// The window's items and postings.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WindowIndex {
     entries: VecDeque<Indexed>,
     /// Each entry's time again, packed: reading postings checks times by the thousand, and
@@ -89,6 +96,25 @@ pub struct WindowIndex {
 /// Smallest window worth rebuilding; below it, items waiting out of order cost little.
 const MIN_COMPACT: usize = 4096;
 
+/// The first sequence number: room below it for items put back at the front.
+const FIRST_SEQ: u64 = 1 << 48;
+
+impl Default for WindowIndex {
+    fn default() -> WindowIndex {
+        WindowIndex {
+            entries: VecDeque::new(),
+            times: VecDeque::new(),
+            first_seq: FIRST_SEQ,
+            slots: FastMap::default(),
+            keys: Vec::new(),
+            postings: Vec::new(),
+            free: Vec::new(),
+            newest: None,
+            compact_at: 0,
+        }
+    }
+}
+
 impl WindowIndex {
     /// Number of items in the window.
     pub fn len(&self) -> usize {
@@ -101,6 +127,90 @@ impl WindowIndex {
 
     /// Adds an item at the end of the window.
     pub fn insert(&mut self, entry: Entry) {
+        let indexed = self.indexed(entry);
+        self.push(indexed);
+    }
+
+    /// Puts an item back at the front of the window (it must be older than every item in it).
+    pub fn push_front(&mut self, entry: Entry) {
+        let indexed = self.indexed(entry);
+        let Some(seq) = self.first_seq.checked_sub(1) else {
+            return;
+        };
+        self.first_seq = seq;
+        for term in &indexed.terms {
+            if let Some(list) = self.postings.get_mut(term.slot as usize) {
+                list.push_front(seq);
+            }
+        }
+        self.newest = Some(self.newest.map_or(indexed.at, |n| n.max(indexed.at)));
+        self.times.push_front(indexed.at);
+        self.entries.push_front(indexed);
+    }
+
+    /// Takes the newest item off the end of the window. The window's end stays where it was
+    /// until [`WindowIndex::reset_newest`].
+    pub fn pop_back(&mut self) -> Option<Entry> {
+        let indexed = self.entries.pop_back()?;
+        self.times.pop_back();
+        let seq = self.first_seq + self.entries.len() as u64;
+        for term in &indexed.terms {
+            if let Some(list) = self.postings.get_mut(term.slot as usize)
+                && list.back() == Some(&seq)
+            {
+                list.pop_back();
+            }
+        }
+        let entry = self.entry(&indexed);
+        for term in &indexed.terms {
+            self.release_if_unused(term.slot);
+        }
+        Some(entry)
+    }
+
+    /// Moves the window's end back to its newest item (after [`WindowIndex::pop_back`]).
+    pub fn reset_newest(&mut self) {
+        self.newest = self.times.iter().copied().max();
+    }
+
+    /// The newest item's time and tie, in window order.
+    pub fn back_key(&self) -> Option<(i64, u64)> {
+        self.entries.back().map(|e| (e.at, e.tie))
+    }
+
+    /// Renames stories in place (provisional ids to the ones the store gave).
+    pub fn relabel(&mut self, rename: impl Fn(i64) -> i64) {
+        for entry in &mut self.entries {
+            entry.story_id = rename(entry.story_id);
+        }
+    }
+
+    /// An indexed item as it was added, its terms read back from their slots.
+    fn entry(&self, indexed: &Indexed) -> Entry {
+        let terms = indexed
+            .terms
+            .iter()
+            .filter_map(|t| {
+                Some(super::features::Term {
+                    key: *self.keys.get(t.slot as usize)?,
+                    boost: t.boost,
+                    entity: t.entity,
+                })
+            })
+            .collect();
+        Entry {
+            item_id: indexed.item_id,
+            story_id: indexed.story_id,
+            at: indexed.at,
+            tie: indexed.tie,
+            features: Features {
+                terms,
+                facts: indexed.facts.clone(),
+            },
+        }
+    }
+
+    fn indexed(&mut self, entry: Entry) -> Indexed {
         let mut terms: Vec<SlotTerm> = entry
             .features
             .terms
@@ -112,13 +222,14 @@ impl WindowIndex {
             })
             .collect();
         terms.sort_unstable_by_key(|t| t.slot);
-        self.push(Indexed {
+        Indexed {
             item_id: entry.item_id,
             story_id: entry.story_id,
             at: entry.at,
+            tie: entry.tie,
             terms: terms.into_boxed_slice(),
             facts: entry.features.facts,
-        });
+        }
     }
 
     fn push(&mut self, indexed: Indexed) {
@@ -155,22 +266,26 @@ impl WindowIndex {
         slot
     }
 
-    /// Drops items from the front while they are older than `horizon`. An item that arrived late
-    /// with an old date waits behind newer ones; it only costs memory until its turn.
-    pub fn evict_older_than(&mut self, horizon: i64) {
+    /// Drops items from the front while they are older than `horizon`, handing each to
+    /// `evicted`. An item that arrived late with an old date waits behind newer ones; it only
+    /// costs memory until its turn.
+    pub fn evict_older_than(&mut self, horizon: i64, mut evicted: impl FnMut(Entry)) {
         while let Some(front) = self.entries.front() {
             if front.at >= horizon {
                 break;
             }
             let seq = self.first_seq;
             self.times.pop_front();
-            if let Some(entry) = self.entries.pop_front() {
-                for term in &entry.terms {
+            if let Some(indexed) = self.entries.pop_front() {
+                for term in &indexed.terms {
                     if let Some(list) = self.postings.get_mut(term.slot as usize)
                         && list.front() == Some(&seq)
                     {
                         list.pop_front();
                     }
+                }
+                evicted(self.entry(&indexed));
+                for term in &indexed.terms {
                     self.release_if_unused(term.slot);
                 }
             }
@@ -182,19 +297,23 @@ impl WindowIndex {
         // not the arrivals. The next rebuild waits until the window doubles: each item is
         // rebuilt about once, amortized.
         if self.entries.len() >= self.compact_at.max(MIN_COMPACT) {
-            self.compact(horizon);
+            self.compact(horizon, &mut evicted);
             self.compact_at = 2 * self.entries.len();
         }
     }
 
     /// Keeps only the items at or after `horizon`, renumbered after every number used so far.
-    fn compact(&mut self, horizon: i64) {
+    fn compact(&mut self, horizon: i64, mut evicted: impl FnMut(Entry)) {
         let entries = std::mem::take(&mut self.entries);
         self.first_seq += entries.len() as u64;
         self.times.clear();
         self.postings.iter_mut().for_each(VecDeque::clear);
-        for entry in entries.into_iter().filter(|e| e.at >= horizon) {
-            self.push(entry);
+        for indexed in entries {
+            if indexed.at >= horizon {
+                self.push(indexed);
+            } else {
+                evicted(self.entry(&indexed));
+            }
         }
         for slot in 0..self.postings.len() {
             self.release_if_unused(u32::try_from(slot).unwrap_or(u32::MAX));
@@ -270,6 +389,7 @@ pub(super) fn test_entry(item_id: i64, at: i64, keys: &[u64]) -> Entry {
         item_id,
         story_id: item_id,
         at,
+        tie: 0,
         features: Features {
             terms,
             ..Features::default()
@@ -310,7 +430,7 @@ mod tests {
         let mut index = WindowIndex::default();
         index.insert(entry(1, 10, &[7, 8]));
         index.insert(entry(2, 20, &[7]));
-        index.evict_older_than(15);
+        index.evict_older_than(15, drop);
         assert_eq!(index.len(), 1);
         assert_eq!(index.document_frequency(7), 1);
         assert_eq!(index.document_frequency(8), 0);
@@ -331,7 +451,7 @@ mod tests {
         index.insert(entry(0, late, &[1]));
         for i in 1..20_000 {
             index.insert(entry(i, i, &[2, 3 + i as u64 % 50]));
-            index.evict_older_than(late - 100);
+            index.evict_older_than(late - 100, drop);
         }
         assert!(index.len() < MIN_COMPACT + 1, "{} items kept", index.len());
         assert_eq!(index.document_frequency(2), index.len() - 1);
@@ -347,10 +467,38 @@ mod tests {
         let mut index = WindowIndex::default();
         index.insert(entry(1, 100, &[7]));
         index.insert(entry(2, 5, &[7]));
-        index.evict_older_than(50);
+        index.evict_older_than(50, drop);
         assert_eq!(index.len(), 2);
-        index.evict_older_than(200);
+        index.evict_older_than(200, drop);
         assert_eq!(index.len(), 0);
         assert_eq!(index.document_frequency(7), 0);
+    }
+
+    #[test]
+    fn popping_and_putting_back_give_the_window_it_had() {
+        let mut index = WindowIndex::default();
+        index.insert(entry(1, 10, &[7, 8]));
+        index.insert(entry(2, 20, &[7, 9]));
+        index.insert(entry(3, 30, &[9]));
+        let mut evicted = Vec::new();
+        index.evict_older_than(15, |e| evicted.push(e));
+        let back = index.pop_back().unwrap();
+        assert_eq!((back.item_id, back.features.terms.len()), (3, 1));
+        assert_eq!(back.features.terms[0].key, 9);
+        index.reset_newest();
+        assert_eq!(index.newest(), Some(20));
+        assert_eq!(index.document_frequency(9), 1);
+        let first = evicted.pop().unwrap();
+        assert_eq!(first.item_id, 1);
+        index.push_front(first);
+        assert_eq!(index.len(), 2);
+        assert_eq!(index.document_frequency(7), 2);
+        assert_eq!(index.document_frequency(8), 1);
+        let ids: Vec<i64> = index
+            .postings_newest_first(index.slot(7).unwrap())
+            .map(|(seq, _)| index.get(seq).unwrap().item_id)
+            .collect();
+        assert_eq!(ids, [2, 1]);
+        assert_eq!(index.back_key(), Some((20, 0)));
     }
 }

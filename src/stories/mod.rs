@@ -39,9 +39,15 @@
 //! # Where the clusterer lives
 //!
 //! The [`Clusterer`] is an in-memory structure with a pure API (`assign` an item, get its
-//! story). The pipeline keeps one per process ([`Stories`]), built from the store's items of the
-//! last window on the first write and rebuilt when the store moved under it; `mirsad restory`
-//! ([`restory()`]) replays every stored item through a fresh one, deterministically.
+//! story). It is sequential: an item's story depends only on the items before it in
+//! [`OrderKey`] order (report time, then a hash of the item's identity), never on when or how
+//! it arrived. `mirsad restory` ([`restory()`]) replays every stored item in that order. The
+//! pipeline writes new items without a story and settles them after each daemon cycle or
+//! `ingest` call ([`Stories::settle`]): the window is rewound to the earliest new item and
+//! everything from there on is re-placed, which gives what `restory` would, within the bound
+//! stated in `live.rs` (items more than two windows older than the newest are not re-placed
+//! around). Story ids survive re-placing when a story only gains or loses members; a story
+//! merged away leaves its id as an alias (crate::stories::settle).
 
 mod cluster;
 mod features;
@@ -52,8 +58,10 @@ mod pieces;
 mod places;
 mod restory;
 mod score;
+mod settle;
 
-pub use cluster::{Assignment, Clusterer, DEFAULT_THRESHOLD, StoriesParams, StoryItem};
+pub use cluster::{Assignment, Clusterer, DEFAULT_THRESHOLD, OrderKey, StoriesParams, StoryItem};
 pub use features::Features;
-pub use live::{PendingStory, Stories, StorySession};
+pub use live::{KEEP_EVICTED, SETTLED_WINDOWS, SettleSummary, Stories};
 pub use restory::{RestorySummary, restory};
+pub use settle::Written;

@@ -109,18 +109,20 @@ impl<'i> Scorer<'i> {
             .into_iter()
             .filter_map(|seq| {
                 let entry = self.index.get(seq)?;
-                Some(Match {
-                    story_id: entry.story_id,
-                    item_id: entry.item_id,
-                    score: self.similarity(features, &known, mass, entry, at),
-                })
+                let score = self.similarity(features, &known, mass, entry, at);
+                Some((
+                    seq,
+                    Match {
+                        story_id: entry.story_id,
+                        item_id: entry.item_id,
+                        score,
+                    },
+                ))
             })
-            // Highest score; on a tie the older story, so results never depend on hash order.
-            .max_by(|a, b| {
-                a.score
-                    .total_cmp(&b.score)
-                    .then(b.story_id.cmp(&a.story_id))
-            })
+            // Highest score; on a tie the earlier item, so results depend neither on hash order
+            // nor on how stories happen to be numbered.
+            .max_by(|(a_seq, a), (b_seq, b)| a.score.total_cmp(&b.score).then(b_seq.cmp(a_seq)))
+            .map(|(_, m)| m)
     }
 
     /// Rarity of a term that `frequency` items of the window have.
@@ -336,6 +338,7 @@ mod tests {
             item_id: 1,
             story_id: 1,
             at: 0,
+            tie: 0,
             features: b,
         });
         let best = Scorer::new(&index, 3600).best(&a, 0);
