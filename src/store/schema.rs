@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     V1,
     super::export::MIGRATION_EXPORT,
     super::stories::MIGRATION_STORIES,
+    super::items::MIGRATION_ITEM_OWNER,
 ];
 
 /// The schema version this build of mirsad writes.
