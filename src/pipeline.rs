@@ -143,11 +143,17 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> PreparedDocument {
         let repeated = feed::repeated_guids(&parsed.entries);
+        // One record per identity, the first the document lists: several entries with one
+        // identity and different content would otherwise each overwrite the last, and report
+        // "updated" on every fetch of an unchanged document.
+        let mut seen = HashSet::new();
         let items = parsed
             .entries
             .iter()
-            .map(|entry| PreparedItem {
-                record: item_record(entry, parsed, feed_url, &repeated, now),
+            .map(|entry| item_record(entry, parsed, feed_url, &repeated, now))
+            .filter(|record| seen.insert(record.identity.clone()))
+            .map(|record| PreparedItem {
+                record,
                 tags: None,
                 story_features: None,
             })
@@ -398,4 +404,40 @@ fn content_hash(r: &ItemRecord, published_estimated: bool) -> String {
     }
     let digest = hasher.finalize();
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15, point 19: fifty entries with one guid and different content once reported
+    /// "50 updated" on every fetch of an unchanged document.
+    #[test]
+    fn entries_sharing_an_identity_are_stored_once_and_an_unchanged_document_updates_nothing() {
+        let mut xml = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>"#,
+        );
+        for i in 0..50 {
+            xml.push_str(&format!(
+                "<item><title>نسخة {i}</title><link>https://x.example/same</link><guid>same</guid><description>نص {i}</description></item>"
+            ));
+        }
+        xml.push_str("</channel></rss>");
+        let parsed = feed::parse(xml.as_bytes(), None).unwrap();
+        let pipeline = Pipeline::new(Tagger::new(crate::tagger::Taxonomy::builtin()));
+        let mut store = Store::in_memory().unwrap();
+        let feed = FeedRef {
+            url: "https://x.example/feed",
+            name: None,
+        };
+        let now = Utc::now();
+        let first = pipeline
+            .store_parsed(&mut store, feed, &parsed, now)
+            .unwrap();
+        let second = pipeline
+            .store_parsed(&mut store, feed, &parsed, now)
+            .unwrap();
+        assert_eq!((first.new, first.updated), (1, 0), "{first:?}");
+        assert_eq!((second.new, second.updated), (0, 0), "{second:?}");
+    }
 }

@@ -259,17 +259,7 @@ async fn poll_feed(
     slots: Slots,
     limits: Limits,
 ) -> FeedResult {
-    let url = plan
-        .state
-        .fetch_url
-        .clone()
-        .unwrap_or_else(|| plan.feed.url.clone());
-    let request = FetchRequest {
-        url,
-        etag: plan.state.etag.clone(),
-        last_modified: plan.state.last_modified.clone(),
-        user_agent: plan.feed.user_agent.clone(),
-    };
+    let request = fetch_request(&plan);
     let mut outcome = fetcher.fetch(&request).await;
     let feed_url = plan.feed.url.clone();
     let stored = async move {
@@ -318,6 +308,24 @@ async fn poll_feed(
             tracing::error!(feed = %feed_url, error = %err, "the store task failed");
             FeedResult::Failed
         }
+    }
+}
+
+/// The request for a plan: its stored validators, and the URL learned from a permanent
+/// redirect if there is one. A learned URL is fetched but never trusted like the one the
+/// operator wrote: it carries the configured URL, so the fetcher guards it every time.
+fn fetch_request(plan: &Plan) -> FetchRequest {
+    let learned = plan
+        .state
+        .fetch_url
+        .clone()
+        .filter(|learned| *learned != plan.feed.url);
+    FetchRequest {
+        configured_url: learned.is_some().then(|| plan.feed.url.clone()),
+        url: learned.unwrap_or_else(|| plan.feed.url.clone()),
+        etag: plan.state.etag.clone(),
+        last_modified: plan.state.last_modified.clone(),
+        user_agent: plan.feed.user_agent.clone(),
     }
 }
 
@@ -463,5 +471,43 @@ fn log_fetch(plan: &Plan, outcome: &FetchOutcome, report: &IngestReport, error: 
         Some(error) => tracing::warn!(
             feed = %plan.feed.url, status, bytes = outcome.bytes, ms, error, "fetch failed"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(fetch_url: Option<&str>) -> Plan {
+        Plan {
+            feed: FeedConfig {
+                url: "https://outlet.example/feed".into(),
+                name: None,
+                interval: None,
+                enabled: true,
+                user_agent: None,
+            },
+            state: FeedState {
+                fetch_url: fetch_url.map(str::to_owned),
+                etag: Some("\"v1\"".into()),
+                ..FeedState::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_learned_url_is_fetched_with_the_configured_one_so_the_guard_judges_it() {
+        let learned = fetch_request(&plan(Some("https://moved.example/feed")));
+        assert_eq!(learned.url, "https://moved.example/feed");
+        assert_eq!(
+            learned.configured_url.as_deref(),
+            Some("https://outlet.example/feed")
+        );
+        assert_eq!(learned.etag.as_deref(), Some("\"v1\""));
+        for configured in [plan(None), plan(Some("https://outlet.example/feed"))] {
+            let request = fetch_request(&configured);
+            assert_eq!(request.url, "https://outlet.example/feed");
+            assert_eq!(request.configured_url, None);
+        }
     }
 }

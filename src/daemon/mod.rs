@@ -10,6 +10,7 @@ pub mod cycle;
 pub mod schedule;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,14 +57,14 @@ pub fn fetch_options(config: &Config) -> FetchOptions {
     }
 }
 
-/// A second connection to the store for the cycle's read-only lookups, so preparing a feed
-/// never waits for another feed's write. `None` when there cannot be one (the lookups then
-/// share the writer's connection).
-fn lookup_connection(store: &Store) -> Option<Store> {
+/// Another connection to the store for reads beside the writer (the cycle's lookups, the live
+/// exports, the watchdog's health check), so none of them waits for a write and no write waits
+/// for them. `None` when there cannot be one (they then share the writer's connection).
+fn own_connection(store: &Store, purpose: &str) -> Option<Store> {
     store
         .another_connection()?
         .inspect_err(|err| {
-            tracing::warn!(error = %err, "cannot open a second connection to the store; lookups share the writer's")
+            tracing::warn!(error = %err, purpose, "cannot open another connection to the store; sharing the writer's")
         })
         .ok()
 }
@@ -77,9 +78,15 @@ pub async fn run(
     options: RunOptions,
 ) -> anyhow::Result<CycleSummary> {
     let fetcher = Fetcher::new(fetch_options(&config)).context("cannot set up the HTTP client")?;
-    let lookup = lookup_connection(&store);
+    let lookup = own_connection(&store, "lookups");
+    let exports_store = own_connection(&store, "live exports");
+    let health_store = own_connection(&store, "the watchdog's health check");
     let checkpointer = checkpoint::spawn(&store);
     let store = Arc::new(Mutex::new(store));
+    let own_or_writer =
+        |own: Option<Store>| own.map_or_else(|| store.clone(), |s| Arc::new(Mutex::new(s)));
+    let exporter = Exporter::spawn(own_or_writer(exports_store));
+    let health_store = own_or_writer(health_store);
     let shared = Shared {
         lookup: lookup.map_or_else(|| store.clone(), |l| Arc::new(Mutex::new(l))),
         store,
@@ -89,11 +96,11 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut signals = Signals::new()?;
     notify(&[NotifyState::Ready, NotifyState::Status("started")]);
-    let watchdog = spawn_watchdog(shared.store.clone());
+    let watchdog = spawn_watchdog(health_store);
     if !options.once {
         spawn_retag_if_stale(&shared);
-        // Files under /run do not survive a restart: write them before the first cycle.
-        write_live_exports(&shared, &config).await;
+        // Files under /run do not survive a restart: write them now, beside the first cycle.
+        exporter.request(&config);
     }
 
     let mut last = CycleSummary::default();
@@ -125,7 +132,7 @@ pub async fn run(
             tracing::info!("cycle: {}", summary.line());
             notify(&[NotifyState::Status(&summary.line())]);
             if summary.changed_anything() {
-                write_live_exports(&shared, &config).await;
+                exporter.request(&config);
             }
             last = summary;
         }
@@ -144,6 +151,8 @@ pub async fn run(
             },
         }
     }
+    // `--once` waits for its exports; a stop abandons them (the old files stay).
+    exporter.finish(options.once && !*stop_rx.borrow()).await;
     watchdog.abort();
     if let Some(checkpointer) = checkpointer {
         checkpointer.abort();
@@ -158,27 +167,76 @@ fn stop_gracefully(stop_tx: &watch::Sender<bool>) {
     stop_tx.send_replace(true);
 }
 
-/// Rewrites the config's `[[exports]]` files (atomically) on a worker thread.
-async fn write_live_exports(shared: &Shared, config: &Config) {
-    if config.exports.is_empty() {
-        return;
-    }
-    let store = shared.store.clone();
-    let config = config.clone();
-    let written = tokio::task::spawn_blocking(move || {
-        crate::export::write_live_exports(&lock(&store), &config)
-    })
-    .await;
-    match written {
-        Ok(results) => {
-            let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-            tracing::debug!(
-                files = results.len(),
-                failed,
-                "rewrote the live export files"
-            );
+/// Rewrites the `[[exports]]` files in the background, on a connection of its own, so neither
+/// the writer nor the watchdog ever waits for an export. Requests made while a rewrite runs are
+/// merged into one more rewrite; a stop abandons the file being written (its old version stays).
+struct Exporter {
+    requests: watch::Sender<Option<Config>>,
+    cancel: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Exporter {
+    fn spawn(store: Arc<Mutex<Store>>) -> Exporter {
+        let (requests, mut pending) = watch::channel::<Option<Config>>(None);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop = cancel.clone();
+        let task = tokio::spawn(async move {
+            while pending.changed().await.is_ok() {
+                let Some(config) = pending.borrow_and_update().clone() else {
+                    continue;
+                };
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let (store, stop) = (store.clone(), stop.clone());
+                let written = tokio::task::spawn_blocking(move || {
+                    crate::export::write_live_exports_until(&lock(&store), &config, &stop)
+                })
+                .await;
+                match written {
+                    Ok(results) => {
+                        let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+                        tracing::debug!(
+                            files = results.len(),
+                            failed,
+                            "rewrote the live export files"
+                        );
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "writing the live export files failed")
+                    }
+                }
+            }
+        });
+        Exporter {
+            requests,
+            cancel,
+            task,
         }
-        Err(err) => tracing::error!(error = %err, "writing the live export files failed"),
+    }
+
+    /// Asks for the files of `config` to be rewritten.
+    fn request(&self, config: &Config) {
+        if !config.exports.is_empty() {
+            self.requests.send_replace(Some(config.clone()));
+        }
+    }
+
+    /// Lets a pending rewrite finish (`wait`), or abandons it; bounded either way.
+    async fn finish(self, wait: bool) {
+        if !wait {
+            self.cancel.store(true, Ordering::Relaxed);
+        }
+        drop(self.requests);
+        let limit = if wait {
+            Duration::from_secs(600)
+        } else {
+            STOP_GRACE
+        };
+        if tokio::time::timeout(limit, self.task).await.is_err() {
+            tracing::warn!("the live exports did not finish within {limit:?}; leaving them");
+        }
     }
 }
 
@@ -254,8 +312,9 @@ fn notify(states: &[NotifyState<'_>]) {
     }
 }
 
-/// Pings the systemd watchdog while the store answers; a stuck store stops the pings, and
-/// systemd restarts the service.
+/// Pings the systemd watchdog while the store answers (on a connection of its own, so a long
+/// write or export never delays a ping); a stuck store stops the pings, and systemd restarts
+/// the service.
 fn spawn_watchdog(store: Arc<Mutex<Store>>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let Some(period) = sd_notify::watchdog_enabled() else {

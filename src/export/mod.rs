@@ -21,6 +21,7 @@ mod xml;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -213,11 +214,22 @@ pub fn write_live_exports(
     store: &Store,
     config: &Config,
 ) -> Vec<(PathBuf, Result<(), ExportError>)> {
-    write_live_export_files(
+    write_live_exports_until(store, config, &AtomicBool::new(false))
+}
+
+/// [`write_live_exports`], giving up as soon as `cancel` turns true (the daemon is stopping):
+/// the file being written is abandoned, its old version kept, and the remaining files skipped.
+pub fn write_live_exports_until(
+    store: &Store,
+    config: &Config,
+    cancel: &AtomicBool,
+) -> Vec<(PathBuf, Result<(), ExportError>)> {
+    write_live_export_files_until(
         store,
         &config.exports,
         &config.export,
         config.source.parent(),
+        cancel,
     )
 }
 
@@ -229,14 +241,25 @@ pub fn write_live_export_files(
     settings: &ExportConfig,
     base_dir: Option<&Path>,
 ) -> Vec<(PathBuf, Result<(), ExportError>)> {
+    write_live_export_files_until(store, exports, settings, base_dir, &AtomicBool::new(false))
+}
+
+fn write_live_export_files_until(
+    store: &Store,
+    exports: &[LiveExport],
+    settings: &ExportConfig,
+    base_dir: Option<&Path>,
+    cancel: &AtomicBool,
+) -> Vec<(PathBuf, Result<(), ExportError>)> {
     exports
         .iter()
+        .take_while(|_| !cancel.load(Ordering::Relaxed))
         .map(|live| {
             let path = match base_dir {
                 Some(dir) if live.path.is_relative() => dir.join(&live.path),
                 _ => live.path.clone(),
             };
-            let outcome = write_live_export(store, settings, live, &path);
+            let outcome = write_live_export(store, settings, live, &path, cancel);
             match &outcome {
                 Ok(count) => {
                     tracing::debug!(path = %path.display(), items = count, "rewrote live export");
@@ -255,6 +278,7 @@ fn write_live_export(
     settings: &ExportConfig,
     live: &LiveExport,
     path: &Path,
+    cancel: &AtomicBool,
 ) -> Result<usize, ExportError> {
     let format: Format = live.format.parse()?;
     let default_limit = format.is_feed().then_some(DEFAULT_LIVE_FEED_LIMIT);
@@ -277,9 +301,33 @@ fn write_live_export(
     // Published files are meant to be read by a web server running as another user, whatever
     // the daemon's umask.
     write_atomic(path, Some(0o644), |out| {
-        write(format, &items, &meta, false, out)
+        let mut out = Cancellable { out, cancel };
+        write(format, &items, &meta, false, &mut out)
     })?;
     Ok(items.len())
+}
+
+/// A writer that fails once `cancel` is set, so a stop interrupts a long export between two
+/// writes (every format writes item by item) instead of waiting for its end.
+struct Cancellable<'a> {
+    out: &'a mut dyn Write,
+    cancel: &'a AtomicBool,
+}
+
+impl Write for Cancellable<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Other,
+                "stopping: the export was abandoned and its old file kept",
+            ));
+        }
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 #[cfg(test)]
@@ -324,6 +372,40 @@ mod tests {
         );
         assert_eq!(self_url(Some("https://x.org/m/"), None), None);
         assert_eq!(self_url(None, Some(file)), None);
+    }
+
+    #[test]
+    fn a_cancelled_live_export_keeps_the_old_file_and_skips_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::in_memory().unwrap();
+        let live = |name: &str| LiveExport {
+            path: dir.path().join(name),
+            format: "atom".into(),
+            tag: None,
+            limit: None,
+            title: None,
+        };
+        std::fs::write(dir.path().join("a.atom"), "old").unwrap();
+        let exports = [live("a.atom"), live("b.atom")];
+        let settings = ExportConfig::default();
+        let cancel = AtomicBool::new(true);
+        let results = write_live_export_files_until(&store, &exports, &settings, None, &cancel);
+        assert!(results.is_empty(), "{results:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.atom")).unwrap(),
+            "old"
+        );
+        assert!(!dir.path().join("b.atom").exists());
+
+        // Cancelled in the middle of a file: the write fails, the old file stays, no temp left.
+        let mut sink = Vec::new();
+        let mut out = Cancellable {
+            out: &mut sink,
+            cancel: &cancel,
+        };
+        assert!(out.write_all(b"x").is_err());
+        let entries = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(entries, 1);
     }
 
     #[test]

@@ -143,6 +143,8 @@ fn nesting_estimate(html: &str) -> usize {
 fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    // Once no `>` is left, none will be found later: remembering it keeps "<a<a<a…" linear.
+    let mut no_more_ends = false;
     while let Some(open) = rest.find('<') {
         out.push_str(rest.get(..open).unwrap_or_default());
         let tag_text = rest.get(open + 1..).unwrap_or_default();
@@ -151,7 +153,13 @@ fn strip_tags(html: &str) -> String {
             rest = tag_text;
             continue;
         }
-        let Some(close) = tag_text.find('>') else {
+        let close = if no_more_ends {
+            None
+        } else {
+            tag_text.find('>')
+        };
+        let Some(close) = close else {
+            no_more_ends = true;
             out.push(' ');
             rest = tag_text;
             continue;
@@ -164,8 +172,7 @@ fn strip_tags(html: &str) -> String {
             .collect();
         rest = tag_text.get(close + 1..).unwrap_or_default();
         if (name == "script" || name == "style") && !tag_text.starts_with('/') {
-            let lower = rest.to_ascii_lowercase();
-            let end = lower.find(&format!("</{name}")).unwrap_or(rest.len());
+            let end = find_ascii_case_insensitive(rest, &format!("</{name}")).unwrap_or(rest.len());
             rest = rest.get(end..).unwrap_or_default();
         } else if BLOCKS.contains(&name.as_str()) {
             out.push(' ');
@@ -173,6 +180,25 @@ fn strip_tags(html: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where `needle` (ASCII) first occurs in `haystack`, ignoring ASCII case; linear in the
+/// bytes searched, so skipping many `<script>`s costs no more than reading the text once.
+fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
+    let needle = needle.as_bytes();
+    let first = needle.first()?.to_ascii_lowercase();
+    haystack
+        .as_bytes()
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.to_ascii_lowercase() == first)
+        .map(|(i, _)| i)
+        .find(|&i| {
+            haystack
+                .as_bytes()
+                .get(i..i + needle.len())
+                .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+        })
 }
 
 /// Collapses whitespace (Unicode-aware, so no-break spaces count) to single spaces, trims, and
@@ -302,6 +328,23 @@ mod tests {
             strip_tags("a <p>b</p> 1 < 2 &amp; <style>p{}</style>c"),
             "a  b  1 < 2 &amp; c"
         );
+    }
+
+    #[test]
+    fn tags_that_never_end_and_many_scripts_are_read_in_linear_time() {
+        // Each was quadratic: "<a<b" rescanned the rest for a `>`, and every `<script>`
+        // lowercased the rest of the document (1 MB: about 50 s).
+        for pattern in ["<a<b", "<script></script>x", "<STYLE>p{}</STYLE>"] {
+            let html = "<div>".repeat(MAX_DEPTH + 1) + &pattern.repeat(1_000_000 / pattern.len());
+            let started = std::time::Instant::now();
+            html_to_text(&html);
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{pattern}: {:?}",
+                started.elapsed()
+            );
+        }
+        assert_eq!(strip_tags("x<SCRIPT>y</sCrIpT>z<b"), "xz b");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //!   private address is refused even though its URL looked harmless.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
@@ -123,19 +124,78 @@ pub struct BlockedAddress {
     pub addr: IpAddr,
 }
 
-/// DNS resolver for the guarded client: resolves with the system resolver and keeps only public
-/// addresses, so the address that is connected to is the address that was checked.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct GuardedResolver;
+/// Resolves a host name to addresses (a test hook; production uses the system resolver).
+pub type Lookup = Arc<dyn Fn(&str) -> Vec<IpAddr> + Send + Sync>;
+
+/// How the fetcher's clients turn names into addresses, and which addresses count as private.
+/// Production: the system resolver and [`is_private`]. Tests replace both to play DNS
+/// rebinding on loopback (one loopback address standing for a public one).
+#[derive(Clone)]
+pub struct Resolution {
+    lookup: Option<Lookup>,
+    private: fn(IpAddr) -> bool,
+}
+
+impl Resolution {
+    pub fn system() -> Resolution {
+        Resolution {
+            lookup: None,
+            private: is_private,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn replaced(lookup: Lookup, private: fn(IpAddr) -> bool) -> Resolution {
+        Resolution {
+            lookup: Some(lookup),
+            private,
+        }
+    }
+
+    /// True when names are not resolved by the system (the open client then needs to know).
+    pub fn is_replaced(&self) -> bool {
+        self.lookup.is_some()
+    }
+
+    async fn resolve(&self, host: &str) -> std::io::Result<Vec<SocketAddr>> {
+        match &self.lookup {
+            Some(lookup) => Ok(lookup(host)
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, 0))
+                .collect()),
+            None => Ok(tokio::net::lookup_host((host, 0)).await?.collect()),
+        }
+    }
+}
+
+/// DNS resolver for the guarded client: resolves and keeps only public addresses, so the
+/// address that is connected to is the address that was checked.
+#[derive(Clone)]
+pub struct GuardedResolver {
+    resolution: Resolution,
+}
+
+impl GuardedResolver {
+    pub fn new(resolution: Resolution) -> GuardedResolver {
+        GuardedResolver { resolution }
+    }
+}
+
+impl Default for GuardedResolver {
+    fn default() -> Self {
+        GuardedResolver::new(Resolution::system())
+    }
+}
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
+        let resolution = self.resolution.clone();
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let resolved = resolution.resolve(&host).await?;
+            let private = resolution.private;
             let (private, public): (Vec<SocketAddr>, Vec<SocketAddr>) =
-                resolved.into_iter().partition(|addr| is_private(addr.ip()));
+                resolved.into_iter().partition(|addr| private(addr.ip()));
             if public.is_empty() {
                 if let Some(addr) = private.first() {
                     return Err(Box::new(BlockedAddress {
@@ -146,6 +206,30 @@ impl Resolve for GuardedResolver {
                 return Err(format!("{host} resolves to no address").into());
             }
             Ok(Box::new(public.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The open client's resolver when tests replace name resolution: every address, unfiltered
+/// (in production the open client uses reqwest's own resolver).
+#[derive(Clone)]
+pub struct OpenResolver {
+    resolution: Resolution,
+}
+
+impl OpenResolver {
+    pub fn new(resolution: Resolution) -> OpenResolver {
+        OpenResolver { resolution }
+    }
+}
+
+impl Resolve for OpenResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        let resolution = self.resolution.clone();
+        Box::pin(async move {
+            let resolved = resolution.resolve(&host).await?;
+            Ok(Box::new(resolved.into_iter()) as Addrs)
         })
     }
 }
@@ -281,7 +365,7 @@ mod tests {
     #[tokio::test]
     async fn guarded_resolver_refuses_a_name_that_resolves_to_loopback() {
         let name: Name = "localhost".parse().unwrap();
-        let resolving = GuardedResolver.resolve(name);
+        let resolving = GuardedResolver::default().resolve(name);
         let result = tokio::time::timeout(std::time::Duration::from_secs(5), resolving)
             .await
             .unwrap();

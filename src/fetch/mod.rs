@@ -84,6 +84,10 @@ pub struct FetchRequest {
     pub last_modified: Option<String>,
     /// Per-feed User-Agent override.
     pub user_agent: Option<String>,
+    /// The URL the operator configured, when `url` is not it but was learned from a permanent
+    /// redirect. Only the configured URL is trusted: a learned URL is always fetched the way a
+    /// redirect hop of the configured one would be, through the private-network guard.
+    pub configured_url: Option<String>,
 }
 
 impl FetchRequest {
@@ -186,6 +190,15 @@ impl Fetcher {
     /// Builds the clients. Fails only on options that cannot work (an invalid User-Agent, a TLS
     /// backend that cannot start).
     pub fn new(options: FetchOptions) -> Result<Fetcher, FetchError> {
+        Fetcher::with_resolution(options, guard::Resolution::system())
+    }
+
+    /// [`Fetcher::new`] with the name resolution given: tests replace the system resolver to
+    /// play DNS rebinding on loopback.
+    fn with_resolution(
+        options: FetchOptions,
+        resolution: guard::Resolution,
+    ) -> Result<Fetcher, FetchError> {
         let user_agent =
             HeaderValue::from_str(&options.user_agent).map_err(|_| FetchError::Setup {
                 reason: format!(
@@ -194,8 +207,8 @@ impl Fetcher {
                 ),
             })?;
         Ok(Fetcher {
-            open: build_client(&options, false)?,
-            guarded: build_client(&options, true)?,
+            open: build_client(&options, &resolution, false)?,
+            guarded: build_client(&options, &resolution, true)?,
             user_agent,
             options,
         })
@@ -271,7 +284,11 @@ impl Fetcher {
             total: self.options.timeout,
             connect: self.options.connect_timeout,
         };
-        let configured = request::parse_feed_url(&request.url)?;
+        let mut url = request::parse_feed_url(&request.url)?;
+        let configured = match &request.configured_url {
+            Some(configured) => request::parse_feed_url(configured)?,
+            None => url.clone(),
+        };
         let configured_private = configured_is_private(&configured);
         let user_agent = self.user_agent_for(request);
         let headers = request::feed_headers(
@@ -279,10 +296,14 @@ impl Fetcher {
             request.etag.as_deref(),
             request.last_modified.as_deref(),
         );
-        let mut url = configured;
         let mut seen = HashSet::from([url.to_string()]);
-        // The configured URL is always fetched with the open client: the operator chose it.
-        let mut client = &self.open;
+        // The configured URL is fetched with the open client: the operator chose it. A URL
+        // learned from a redirect is judged like the redirect hop it came from, every time: a
+        // name that resolved to a public address then may resolve to 127.0.0.1 now.
+        let mut client = match &request.configured_url {
+            None => &self.open,
+            Some(_) => self.client_for_hop(configured_private, &url)?,
+        };
         loop {
             progress.final_url = url.to_string();
             let mut builder = client.get(url.clone());
@@ -317,20 +338,7 @@ impl Fetcher {
                         limit: self.options.max_redirects,
                     });
                 }
-                client = match guard::redirect_decision(
-                    configured_private,
-                    &target,
-                    self.options.allow_private_redirects,
-                ) {
-                    RedirectDecision::Follow => &self.open,
-                    RedirectDecision::FollowGuarded => &self.guarded,
-                    RedirectDecision::Refuse(addr) => {
-                        return Err(FetchError::PrivateAddress {
-                            url: target.to_string(),
-                            addr,
-                        });
-                    }
-                };
+                client = self.client_for_hop(configured_private, &target)?;
                 progress.redirects += 1;
                 progress.all_permanent &= matches!(status.as_u16(), 301 | 308);
                 url = target;
@@ -338,6 +346,27 @@ impl Fetcher {
             }
 
             return self.finish(request, response, progress, timeouts).await;
+        }
+    }
+
+    /// The client for a URL the operator did not write (a redirect target, or a URL learned
+    /// from one), or the refusal of a literal private address.
+    fn client_for_hop(
+        &self,
+        configured_private: bool,
+        target: &Url,
+    ) -> Result<&Client, FetchError> {
+        match guard::redirect_decision(
+            configured_private,
+            target,
+            self.options.allow_private_redirects,
+        ) {
+            RedirectDecision::Follow => Ok(&self.open),
+            RedirectDecision::FollowGuarded => Ok(&self.guarded),
+            RedirectDecision::Refuse(addr) => Err(FetchError::PrivateAddress {
+                url: target.to_string(),
+                addr,
+            }),
         }
     }
 
@@ -410,7 +439,11 @@ fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
-fn build_client(options: &FetchOptions, guarded: bool) -> Result<Client, FetchError> {
+fn build_client(
+    options: &FetchOptions,
+    resolution: &guard::Resolution,
+    guarded: bool,
+) -> Result<Client, FetchError> {
     let mut builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(options.timeout)
@@ -420,7 +453,9 @@ fn build_client(options: &FetchOptions, guarded: bool) -> Result<Client, FetchEr
         .brotli(true)
         .deflate(true);
     if guarded {
-        builder = builder.dns_resolver(guard::GuardedResolver);
+        builder = builder.dns_resolver(guard::GuardedResolver::new(resolution.clone()));
+    } else if resolution.is_replaced() {
+        builder = builder.dns_resolver(guard::OpenResolver::new(resolution.clone()));
     }
     builder.build().map_err(|error| FetchError::Setup {
         reason: error.to_string(),

@@ -112,6 +112,127 @@ async fn configured_private_feed_may_redirect_to_private_targets() {
     assert!(outcome.final_url.starts_with("http://localhost:"));
 }
 
+/// 127.0.0.2 stands for a public address in the rebinding test; every other address is judged
+/// as in production.
+const STAND_IN_PUBLIC: std::net::IpAddr =
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+
+fn private_except_stand_in(ip: std::net::IpAddr) -> bool {
+    ip != STAND_IN_PUBLIC && guard::is_private(ip)
+}
+
+/// A one-response-per-connection server on `addr` counting its hits; `/start` answers 301 to
+/// `location`, anything else 200 with `body`.
+async fn counting_server(
+    listener: TcpListener,
+    location: String,
+    body: &'static str,
+) -> Arc<AtomicUsize> {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (counted, location) = (counted.clone(), location.clone());
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 4096];
+                let read = stream.read(&mut buffer).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buffer[..read]).into_owned();
+                let answer = if head.starts_with("GET /start ") {
+                    format!(
+                        "HTTP/1.1 301 Moved Permanently\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                } else {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                };
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    hits
+}
+
+/// Issue 15, point 2: a 301 to a public name becomes the feed's fetch URL; later the name
+/// resolves to 127.0.0.1 (DNS rebinding). The learned URL must still go through the guard:
+/// only the URL the operator wrote is trusted.
+#[tokio::test]
+async fn a_url_learned_from_a_permanent_redirect_is_always_fetched_through_the_guard() {
+    // The "public" server on 127.0.0.2 and an internal service on 127.0.0.1, one port.
+    let public = TcpListener::bind((STAND_IN_PUBLIC, 0)).await.unwrap();
+    let port = public.local_addr().unwrap().port();
+    let Ok(internal) = TcpListener::bind(("127.0.0.1", port)).await else {
+        eprintln!("skipped: port {port} is taken on 127.0.0.1");
+        return;
+    };
+    let learned = format!("http://rebind.test:{port}/feed");
+    let public_hits = counting_server(public, learned.clone(), "public").await;
+    let internal_hits = counting_server(internal, String::new(), "internal secret").await;
+    // The test resolver: rebind.test answers the public address first, 127.0.0.1 afterwards.
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let counted = lookups.clone();
+    let lookup: guard::Lookup = Arc::new(move |host: &str| {
+        assert_eq!(host, "rebind.test");
+        if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+            vec![STAND_IN_PUBLIC]
+        } else {
+            vec![std::net::IpAddr::from([127, 0, 0, 1])]
+        }
+    });
+    let fetcher = Fetcher::with_resolution(
+        FetchOptions {
+            timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(2),
+            ..FetchOptions::default()
+        },
+        guard::Resolution::replaced(lookup, private_except_stand_in),
+    )
+    .unwrap();
+    let configured = format!("http://{STAND_IN_PUBLIC}:{port}/start");
+
+    let first =
+        bounded(fetcher.fetch_with(&FetchRequest::new(configured.as_str()), as_public)).await;
+    assert!(
+        matches!(first.result, Ok(Fetched::Body(_))),
+        "{:?}",
+        first.result
+    );
+    assert_eq!(first.permanent_redirect.as_deref(), Some(learned.as_str()));
+    assert_eq!(public_hits.load(Ordering::SeqCst), 1);
+
+    // The next fetch uses the learned URL, which now resolves to 127.0.0.1.
+    let request = FetchRequest {
+        configured_url: Some(configured.clone()),
+        ..FetchRequest::new(learned.as_str())
+    };
+    let second = bounded(fetcher.fetch_with(&request, as_public)).await;
+    match second.result {
+        Err(FetchError::PrivateAddress { addr, .. }) => assert!(addr.is_loopback()),
+        other => panic!("expected PrivateAddress, got {other:?}"),
+    }
+    assert_eq!(
+        internal_hits.load(Ordering::SeqCst),
+        0,
+        "the internal service was reached"
+    );
+
+    // What mirsad did before: the learned URL fetched as if the operator had written it.
+    let trusted =
+        bounded(fetcher.fetch_with(&FetchRequest::new(learned.as_str()), as_public)).await;
+    assert!(
+        matches!(trusted.result, Ok(Fetched::Body(_))),
+        "{:?}",
+        trusted.result
+    );
+    assert_eq!(
+        internal_hits.load(Ordering::SeqCst),
+        1,
+        "the rebinding resolver did not rebind"
+    );
+}
+
 #[test]
 fn default_user_agent_names_version_and_repository() {
     let agent = FetchOptions::default_user_agent();

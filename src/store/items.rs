@@ -40,6 +40,17 @@ pub struct ItemRecord {
     pub search_body: String,
 }
 
+/// Each item's owner: the feed that first carried it. Only the owner's copy is ever written to
+/// the item, so a feed reusing another outlet's link (say with `?utm_source=x`, which
+/// canonicalizes to the same identity) adds a membership but never rewrites the text.
+pub(super) const MIGRATION_ITEM_OWNER: &str = r#"
+ALTER TABLE items ADD COLUMN owner_feed_id INTEGER REFERENCES feeds(id) ON DELETE SET NULL;
+UPDATE items SET owner_feed_id = (
+    SELECT m.feed_id FROM item_feeds m WHERE m.item_id = items.id
+    ORDER BY m.first_seen_at, m.feed_id LIMIT 1
+);
+"#;
+
 impl super::Store {
     /// The stored content hash of each of `identities` that is already stored.
     pub fn content_hashes<'a>(
@@ -139,18 +150,40 @@ impl<'c> Writer<'c> {
         now: &str,
         story: impl FnOnce() -> Result<Option<i64>, StoreError>,
     ) -> Result<(i64, UpsertOutcome), StoreError> {
-        let existing: Option<(i64, String)> = self
+        let existing: Option<(i64, String, Option<i64>)> = self
             .tx
-            .prepare_cached("SELECT id, content_hash FROM items WHERE identity = ?1")?
-            .query_row([&record.identity], |row| Ok((row.get(0)?, row.get(1)?)))
+            .prepare_cached(
+                "SELECT id, content_hash, owner_feed_id FROM items WHERE identity = ?1",
+            )?
+            .query_row([&record.identity], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
             .optional()?;
         let (id, outcome) = match existing {
-            None => (self.insert(record, story()?, now)?, UpsertOutcome::New),
-            Some((id, hash)) if hash != record.content_hash => {
+            None => (
+                self.insert(record, story()?, feed_id, now)?,
+                UpsertOutcome::New,
+            ),
+            // Another feed's copy of an item it does not own: membership only (below).
+            Some((id, hash, Some(owner))) if hash != record.content_hash && owner != feed_id => {
+                tracing::debug!(
+                    item = id,
+                    owner,
+                    feed = feed_id,
+                    "another feed carries an item it does not own; its text is not taken"
+                );
+                (id, UpsertOutcome::Unchanged)
+            }
+            Some((id, hash, owner)) if hash != record.content_hash => {
                 self.update(id, record, now)?;
+                if owner.is_none() {
+                    self.tx
+                        .prepare_cached("UPDATE items SET owner_feed_id = ?2 WHERE id = ?1")?
+                        .execute(params![id, feed_id])?;
+                }
                 (id, UpsertOutcome::Updated)
             }
-            Some((id, _)) => (id, UpsertOutcome::Unchanged),
+            Some((id, _, _)) => (id, UpsertOutcome::Unchanged),
         };
         self.tx
             .prepare_cached(
@@ -161,15 +194,22 @@ impl<'c> Writer<'c> {
         Ok((id, outcome))
     }
 
-    fn insert(&self, r: &ItemRecord, story: Option<i64>, now: &str) -> Result<i64, StoreError> {
+    fn insert(
+        &self,
+        r: &ItemRecord,
+        story: Option<i64>,
+        owner: i64,
+        now: &str,
+    ) -> Result<i64, StoreError> {
         self.tx
             .prepare_cached(
                 "INSERT INTO items(identity, identity_kind, url, canonical_url, guid, title,
                     title_html, summary, summary_html, content_html, author, categories,
                     enclosures, published_at, published_estimated, upstream_updated_at,
-                    first_seen_at, language, direction, content_hash, body_text, story_id)
+                    first_seen_at, language, direction, content_hash, body_text, story_id,
+                    owner_feed_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             )?
             .execute(params![
                 r.identity,
@@ -194,6 +234,7 @@ impl<'c> Writer<'c> {
                 r.content_hash,
                 r.body_text,
                 story,
+                owner,
             ])?;
         let id = self.tx.last_insert_rowid();
         self.index(id, r);
@@ -335,6 +376,45 @@ mod tests {
         assert_eq!(id1, id2);
         assert_eq!(count(&store, "SELECT count(*) FROM items"), 1);
         assert_eq!(count(&store, "SELECT count(*) FROM items_fts"), 1);
+    }
+
+    /// Issue 15, point 3: a feed reusing another outlet's link must not rewrite its item.
+    #[test]
+    fn another_feed_carrying_an_item_adds_a_membership_and_never_rewrites_its_text() {
+        let mut store = Store::in_memory().unwrap();
+        let w = store.writer().unwrap();
+        let outlet = w.ensure_feed("http://outlet/feed", None).unwrap();
+        let forger = w.ensure_feed("http://forger/feed", None).unwrap();
+        let (id, _) = w
+            .upsert_item(&record("url:x", "real"), outlet, "T1")
+            .unwrap();
+        let (forged, outcome) = w
+            .upsert_item(&record("url:x", "forged"), forger, "T2")
+            .unwrap();
+        assert_eq!((forged, outcome), (id, UpsertOutcome::Unchanged));
+        // The outlet's own edits still go in, and the forger's next visit changes nothing.
+        let (_, edited) = w
+            .upsert_item(&record("url:x", "edited"), outlet, "T3")
+            .unwrap();
+        let (_, again) = w
+            .upsert_item(&record("url:x", "forged"), forger, "T4")
+            .unwrap();
+        w.commit().unwrap();
+        assert_eq!(
+            (edited, again),
+            (UpsertOutcome::Updated, UpsertOutcome::Unchanged)
+        );
+        let title: String = store
+            .conn()
+            .query_row("SELECT title FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(title, "edited");
+        assert_eq!(count(&store, "SELECT count(*) FROM item_feeds"), 2);
+        assert_eq!(
+            count(&store, "SELECT owner_feed_id FROM items"),
+            outlet,
+            "the owner is the first feed"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     super::stories::MIGRATION_STORIES,
     super::judgements::MIGRATION_JUDGEMENTS,
     super::stories::MIGRATION_STORY_ALIASES,
+    super::items::MIGRATION_ITEM_OWNER,
 ];
 
 /// The schema version this build of mirsad writes.

@@ -1,0 +1,211 @@
+//! Security and reliability regressions of issue 15 (part A) through the real daemon, against a
+//! hostile HTTP server on 127.0.0.1: hostile items that once froze the daemon, feeds that
+//! forged another outlet's items, links that must not leave mirsad, and servers that lie.
+//! Each test is bounded in time and uses loopback only.
+
+mod support;
+
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::cli::Mirsad;
+use support::http_server::{Route, TestServer};
+
+/// An RSS document with `items` as `(title, link, description)`.
+fn rss(items: &[(&str, &str, &str)]) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>https://outlet.example/</link>"#,
+    );
+    for (title, link, description) in items {
+        xml.push_str(&format!(
+            "<item><title>{title}</title><link>{link}</link><description><![CDATA[{description}]]></description></item>"
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml
+}
+
+/// A config polling `urls` with short timeouts; `extra` is appended verbatim.
+fn config(m: &Mirsad, urls: &[String], fetch_extra: &str, extra: &str) -> String {
+    let mut text = format!("[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"1s\"\n{fetch_extra}\n");
+    for url in urls {
+        text.push_str(&format!("[[feeds]]\nurl = \"{url}\"\ninterval = \"1h\"\n"));
+    }
+    text.push_str(extra);
+    m.write("mirsad.toml", &text)
+}
+
+/// `mirsad run` in the background, its log in `daemon.log`, with extra environment.
+fn spawn_daemon(m: &Mirsad, config: &str, env: &[(&str, String)]) -> Child {
+    let mut cmd = m.command(&["--config", config, "run"], &[]);
+    let log = std::fs::File::create(m.path("daemon.log")).unwrap();
+    cmd.stdout(Stdio::null()).stderr(log);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.spawn().unwrap()
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status();
+    assert!(status.unwrap().success());
+}
+
+async fn wait_for(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Waits for the child to exit; kills it and fails after `limit`.
+async fn wait_exit(mut child: Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("the daemon did not exit within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// A `NOTIFY_SOCKET` that records every message with the time it arrived.
+struct NotifySocket {
+    path: std::path::PathBuf,
+    messages: Arc<Mutex<Vec<(Instant, String)>>>,
+}
+
+impl NotifySocket {
+    fn bind(dir: &Path) -> NotifySocket {
+        let path = dir.join("notify.sock");
+        let socket = UnixDatagram::bind(&path).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let recorded = messages.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            // Ends with the test process; a bounded loop keeps a leaked thread harmless.
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(300) {
+                if let Ok(n) = socket.recv(&mut buffer) {
+                    let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                    recorded.lock().unwrap().push((Instant::now(), text));
+                }
+            }
+        });
+        NotifySocket { path, messages }
+    }
+
+    /// Arrival times of the messages containing `needle`.
+    fn times_of(&self, needle: &str) -> Vec<Instant> {
+        let messages = self.messages.lock().unwrap();
+        messages
+            .iter()
+            .filter(|(_, text)| text.contains(needle))
+            .map(|(at, _)| *at)
+            .collect()
+    }
+
+    fn all(&self) -> Vec<String> {
+        let messages = self.messages.lock().unwrap();
+        messages.iter().map(|(_, text)| text.clone()).collect()
+    }
+}
+
+/// Issue 15, point 1: 1 MB of nested `<div>`s once took the export sanitizer over 460 s while
+/// the daemon held the store's lock, so the watchdog starved and SIGTERM waited. Now the item
+/// is exported in bounded time, the watchdog keeps pinging, and a stop takes under 10 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deeply_nested_megabyte_item_is_exported_quickly_and_never_starves_the_watchdog() {
+    let server = TestServer::start().await;
+    let deep = "<div>".repeat(200_000) + "نص عميق";
+    let feed = rss(&[
+        ("خبر عميق", "https://outlet.example/deep", &deep),
+        (
+            "خبر عادي",
+            "https://outlet.example/plain",
+            "<p>نص <b>عادي</b></p>",
+        ),
+    ]);
+    assert!(feed.len() > 1_000_000);
+    server.route("/deep", Route::ok(feed));
+    let m = Mirsad::new();
+    let live = m.path("live.atom");
+    let exports = format!(
+        "[[exports]]\npath = \"{}\"\nformat = \"atom\"\n",
+        live.display()
+    );
+    let cfg = config(&m, &[server.url("/deep")], "", &exports);
+    let notify = NotifySocket::bind(m.dir.path());
+    let started = Instant::now();
+    let child = spawn_daemon(
+        &m,
+        &cfg,
+        &[
+            ("NOTIFY_SOCKET", notify.path.display().to_string()),
+            // A ping every 0.5 s.
+            ("WATCHDOG_USEC", "1000000".to_owned()),
+        ],
+    );
+    let exported = wait_for(Duration::from_secs(60), || {
+        let text = read(&live);
+        text.contains("خبر عميق") && text.contains("نص عميق")
+    })
+    .await;
+    let export_took = started.elapsed();
+    // A few more pings after the export, then stop.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    signal(&child, "TERM");
+    let stopping = Instant::now();
+    let status = wait_exit(child, Duration::from_secs(15)).await;
+    let stop_took = stopping.elapsed();
+    assert!(
+        exported,
+        "the item was not exported within 60 s; log:\n{}",
+        read(&m.path("daemon.log"))
+    );
+    assert!(status.success(), "{status:?}");
+    assert!(
+        stop_took < Duration::from_secs(10),
+        "stopping took {stop_took:?}"
+    );
+    let pings = notify.times_of("WATCHDOG=1");
+    let mut last = started;
+    let mut worst = Duration::ZERO;
+    for at in pings.iter().chain([&stopping]) {
+        worst = worst.max(at.duration_since(last));
+        last = *at;
+    }
+    assert!(
+        worst < Duration::from_secs(3),
+        "the watchdog went {worst:?} without a ping (export took {export_took:?}); {} pings",
+        pings.len()
+    );
+    let atom = read(&live);
+    assert!(
+        !atom.contains("<div><div>") && !atom.contains("&lt;div&gt;&lt;div&gt;"),
+        "nested markup was exported as markup"
+    );
+    assert!(notify.all().iter().any(|m| m.contains("READY=1")));
+}
