@@ -18,6 +18,7 @@ pub mod dedup;
 pub mod export;
 pub mod feed;
 pub mod fetch;
+pub mod files;
 pub mod pipeline;
 pub mod retag;
 pub mod store;

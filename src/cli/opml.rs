@@ -103,27 +103,18 @@ fn import(ctx: &Context, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "  + {}  {}",
-            feed.xml_url,
+            clean(&feed.xml_url),
             clean(feed.title.as_deref().unwrap_or(""))
         )?;
     }
     for (feed, reason) in &plan.skipped {
-        writeln!(out, "  - {}  ({})", feed.xml_url, reason.as_str())?;
+        writeln!(out, "  - {}  ({})", clean(&feed.xml_url), reason.as_str())?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn read_limited(path: &std::path::Path) -> anyhow::Result<String> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .len();
-    if size > MAX_OPML_BYTES {
-        anyhow::bail!(
-            "{} is {size} bytes; an OPML subscription list is far smaller",
-            path.display()
-        );
-    }
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
+    let bytes = crate::files::read_capped(path, MAX_OPML_BYTES)?;
+    String::from_utf8(bytes).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
 }

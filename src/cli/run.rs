@@ -56,6 +56,14 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
     ))?;
     if args.once {
         println!("{}", summary.line());
+        // A cycle in which every feed failed stored nothing: scripts and timers must see that.
+        if summary.feeds > 0 && summary.failed == summary.feeds {
+            eprintln!(
+                "mirsad: every feed failed ({}); see the log above or `mirsad feeds`",
+                summary.failed
+            );
+            return Ok(ExitCode::FAILURE);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
