@@ -611,15 +611,21 @@ pub fn resolve_config_path(cli: Option<&Path>) -> PathBuf {
     if let Some(path) = std::env::var_os("MIRSAD_CONFIG").filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
-    let system = Path::new("/etc/mirsad/mirsad.toml");
+    let system = Path::new(SYSTEM_CONFIG);
     if system.exists() {
         return system.to_path_buf();
     }
     PathBuf::from("config/mirsad.toml")
 }
 
+/// The system config the unit in systemd/ runs with, and the store its `StateDirectory=mirsad`
+/// gives the service.
+pub const SYSTEM_CONFIG: &str = "/etc/mirsad/mirsad.toml";
+pub const SYSTEM_DATABASE: &str = "/var/lib/mirsad/mirsad.db";
+
 /// `--db`, else the config's `database` (relative to the config file), else
-/// `$STATE_DIRECTORY/mirsad.db` under systemd, else `data/mirsad.db`.
+/// `$STATE_DIRECTORY/mirsad.db` under systemd, else the service's store when the system config
+/// is in use (so `mirsad feeds` reads what the daemon writes), else `data/mirsad.db`.
 pub fn resolve_database_path(cli: Option<&Path>, config: Option<&Config>) -> PathBuf {
     if let Some(path) = cli {
         return path.to_path_buf();
@@ -643,6 +649,9 @@ pub fn resolve_database_path(cli: Option<&Path>, config: Option<&Config>) -> Pat
             .unwrap_or_default()
             .to_owned();
         return PathBuf::from(first).join("mirsad.db");
+    }
+    if config.is_some_and(|c| c.source == Path::new(SYSTEM_CONFIG)) {
+        return PathBuf::from(SYSTEM_DATABASE);
     }
     PathBuf::from("data/mirsad.db")
 }
@@ -839,6 +848,24 @@ mod tests {
         assert_eq!(parse_size("512 KiB"), Some(512 * 1024));
         assert_eq!(parse_size("1000"), Some(1000));
         assert_eq!(parse_size("lots"), None);
+    }
+
+    #[test]
+    fn the_system_config_defaults_to_the_services_store() {
+        // STATE_DIRECTORY is set only under systemd; there it rightly wins.
+        if std::env::var_os("STATE_DIRECTORY").is_some() {
+            return;
+        }
+        let system = Config::parse("", Path::new(SYSTEM_CONFIG)).unwrap();
+        assert_eq!(
+            resolve_database_path(None, Some(&system)),
+            PathBuf::from("/var/lib/mirsad/mirsad.db")
+        );
+        let other = Config::parse("", Path::new("config/mirsad.toml")).unwrap();
+        assert_eq!(
+            resolve_database_path(None, Some(&other)),
+            PathBuf::from("data/mirsad.db")
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn run_items(ctx: &Context, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
     if args.stories {
         return super::story::run_item_stories(ctx, &args.filter, args.json);
     }
-    let store = ctx.open_existing_store()?;
+    let store = ctx.open_reader()?;
     let filter = item_filter(&args.filter, Utc::now())?;
     let items = store.items(&filter)?;
     show(&items, args.json)?;
@@ -46,7 +46,7 @@ pub fn run_items(ctx: &Context, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_search(ctx: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
-    let store = ctx.open_existing_store()?;
+    let store = ctx.open_reader()?;
     let mut filter = item_filter(&args.filter, Utc::now())?;
     filter.limit = filter.limit.or(Some(50));
     let items = store.search(&args.query, &filter)?;

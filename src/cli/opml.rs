@@ -44,10 +44,9 @@ pub fn run(ctx: &Context, command: &OpmlCommand) -> anyhow::Result<ExitCode> {
 fn export(ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.require_config()?;
     // The store knows each feed's own title and website once it has been fetched.
-    let stored = if ctx.database_path()?.exists() {
-        ctx.open_existing_store()?.feeds()?
-    } else {
-        Vec::new()
+    let stored = match ctx.open_reader_if_any()? {
+        Some(store) => store.feeds()?,
+        None => Vec::new(),
     };
     let feeds: Vec<OpmlFeed> = config
         .feeds

@@ -9,6 +9,7 @@ use clap::Args;
 use super::Context;
 use crate::daemon::{self, RunOptions};
 use crate::pipeline::Pipeline;
+use crate::store::RunLock;
 use crate::tagger::Tagger;
 
 #[derive(Debug, Args)]
@@ -23,6 +24,8 @@ pub struct RunArgs {
 
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.require_config()?;
+    // One daemon per store: held until this function returns (the kernel drops it on any exit).
+    let _lock = RunLock::acquire(&ctx.database_path()?)?;
     let store = ctx.open_store()?;
     let pipeline =
         Pipeline::new(Tagger::new(ctx.taxonomy(Some(&config))?)).with_stories(&config.stories);
