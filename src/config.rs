@@ -102,6 +102,9 @@ pub struct LiveExport {
     pub title: Option<String>,
 }
 
+/// A config larger than this is not one a person wrote (50,000 feeds take about 3 MB).
+const MAX_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
+
 const EXPORT_FORMATS: [&str; 4] = ["atom", "rss", "jsonl", "csv"];
 
 #[derive(Debug, thiserror::Error)]
@@ -179,20 +182,74 @@ struct RawLiveExport {
     path: PathBuf,
     format: Spanned<String>,
     tag: Option<String>,
-    limit: Option<usize>,
+    limit: Option<Spanned<i64>>,
     title: Option<String>,
+}
+
+/// The sane range of every duration and limit. Values outside it are mistakes (or attacks on a
+/// config that an import wrote), and far outside it they overflow time arithmetic.
+pub mod limits {
+    use std::time::Duration;
+
+    const SECOND: Duration = Duration::from_secs(1);
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    pub const CONCURRENCY: (usize, usize) = (1, 1024);
+    pub const PER_HOST: (usize, usize) = (1, 64);
+    pub const TIMEOUT: (Duration, Duration) = (SECOND, Duration::from_secs(3600));
+    pub const CONNECT_TIMEOUT: (Duration, Duration) = (SECOND, Duration::from_secs(600));
+    pub const MAX_BODY: (u64, u64) = (1024, 1024 * 1024 * 1024);
+    /// `min_interval`, `max_interval`, `max_backoff` and a feed's `interval`.
+    pub const INTERVAL: (Duration, Duration) = (SECOND, Duration::from_secs(365 * 86_400));
+    pub const STORY_WINDOW: (Duration, Duration) = (MINUTE, Duration::from_secs(365 * 86_400));
+    pub const EXPORT_LIMIT: (usize, usize) = (1, 1_000_000);
+    /// More feeds than any reader follows; a config (or an OPML import) with more is refused.
+    pub const FEEDS: usize = 50_000;
+}
+
+/// Byte offsets where each line starts, so a position costs a binary search instead of a scan
+/// of the text (a config with 100,000 feeds reports every problem in linear time).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let start = self.starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let column = text.get(start..offset).map_or(0, |l| l.chars().count()) + 1;
+        (line.max(1), column)
+    }
 }
 
 /// Collects problems with their positions while the raw config is checked.
 struct Checker<'a> {
     text: &'a str,
+    lines: LineIndex,
     source: &'a Path,
     problems: Vec<String>,
 }
 
 impl Checker<'_> {
+    fn line_column(&self, offset: usize) -> (usize, usize) {
+        self.lines.line_column(self.text, offset)
+    }
+
     fn problem(&mut self, span: std::ops::Range<usize>, message: String) {
-        let (line, column) = line_column(self.text, span.start);
+        let (line, column) = self.line_column(span.start);
         self.problems.push(format!(
             "{}:{line}:{column}: {message}",
             self.source.display()
@@ -204,11 +261,24 @@ impl Checker<'_> {
         key: &str,
         value: &Option<Spanned<String>>,
         default: Duration,
+        (min, max): (Duration, Duration),
     ) -> Duration {
         let Some(value) = value else { return default };
         match humantime::parse_duration(value.get_ref()) {
-            Ok(duration) if !duration.is_zero() => duration,
-            _ => {
+            Ok(duration) if duration >= min && duration <= max => duration,
+            Ok(_) => {
+                self.problem(
+                    value.span(),
+                    format!(
+                        "`{key} = \"{}\"` is out of range; it must be between {} and {}",
+                        value.get_ref(),
+                        short_duration(min),
+                        short_duration(max),
+                    ),
+                );
+                default
+            }
+            Err(_) => {
                 self.problem(
                     value.span(),
                     format!(
@@ -221,14 +291,20 @@ impl Checker<'_> {
         }
     }
 
-    fn positive(&mut self, key: &str, value: &Option<Spanned<i64>>, default: usize) -> usize {
+    fn count(
+        &mut self,
+        key: &str,
+        value: &Option<Spanned<i64>>,
+        default: usize,
+        (min, max): (usize, usize),
+    ) -> usize {
         let Some(value) = value else { return default };
         match usize::try_from(*value.get_ref()) {
-            Ok(n) if n > 0 => n,
+            Ok(n) if n >= min && n <= max => n,
             _ => {
                 self.problem(
                     value.span(),
-                    format!("`{key}` must be a whole number of at least 1"),
+                    format!("`{key}` must be a whole number of at least {min} and at most {max}"),
                 );
                 default
             }
@@ -242,9 +318,17 @@ impl Checker<'_> {
             toml::Value::String(s) => parse_size(s),
             _ => None,
         };
+        let (min, max) = limits::MAX_BODY;
         match parsed {
-            Some(n) if n > 0 => n,
-            _ => {
+            Some(n) if n >= min && n <= max => n,
+            Some(_) => {
+                self.problem(
+                    value.span(),
+                    "`max_body` is out of range; it must be between 1KiB and 1GiB".into(),
+                );
+                default
+            }
+            None => {
                 self.problem(
                     value.span(),
                     "`max_body` must be a size like \"10MiB\", \"512KiB\" or a number of bytes"
@@ -254,6 +338,22 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// "365d", "1h", "90s": the largest whole unit, as a person writes a limit.
+fn short_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// The key two feed URLs are the same feed by: scheme and host case do not matter.
+fn feed_key(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string())
 }
 
 /// "10MiB", "512 KiB", "2MB", "1048576".
@@ -277,12 +377,9 @@ fn parse_size(text: &str) -> Option<u64> {
     number.checked_mul(factor)
 }
 
-/// 1-based line and column of a byte offset.
+/// 1-based line and column of a byte offset, for the one position of a parse error.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset.min(text.len())).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+    LineIndex::new(text).line_column(text, offset)
 }
 
 /// Turns a TOML/serde error into a problem with its line, and a suggestion for unknown keys.
@@ -322,9 +419,13 @@ fn suggest_key(message: &str) -> Option<String> {
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let read_error = |source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
+        };
+        let bytes = crate::files::read_capped(path, MAX_CONFIG_BYTES).map_err(read_error)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
         })?;
         Config::parse(&text, path)
     }
@@ -336,38 +437,54 @@ impl Config {
         })?;
         let mut check = Checker {
             text,
+            lines: LineIndex::new(text),
             source,
             problems: Vec::new(),
         };
         let defaults = FetchConfig::default();
         let fetch = FetchConfig {
-            concurrency: check.positive(
+            concurrency: check.count(
                 "concurrency",
                 &raw.fetch.concurrency,
                 defaults.concurrency,
+                limits::CONCURRENCY,
             ),
-            per_host: check.positive("per_host", &raw.fetch.per_host, defaults.per_host),
-            timeout: check.duration("timeout", &raw.fetch.timeout, defaults.timeout),
+            per_host: check.count(
+                "per_host",
+                &raw.fetch.per_host,
+                defaults.per_host,
+                limits::PER_HOST,
+            ),
+            timeout: check.duration(
+                "timeout",
+                &raw.fetch.timeout,
+                defaults.timeout,
+                limits::TIMEOUT,
+            ),
             connect_timeout: check.duration(
                 "connect_timeout",
                 &raw.fetch.connect_timeout,
                 defaults.connect_timeout,
+                limits::CONNECT_TIMEOUT,
             ),
             max_body: check.size(&raw.fetch.max_body, defaults.max_body),
             min_interval: check.duration(
                 "min_interval",
                 &raw.fetch.min_interval,
                 defaults.min_interval,
+                limits::INTERVAL,
             ),
             max_interval: check.duration(
                 "max_interval",
                 &raw.fetch.max_interval,
                 defaults.max_interval,
+                limits::INTERVAL,
             ),
             max_backoff: check.duration(
                 "max_backoff",
                 &raw.fetch.max_backoff,
                 defaults.max_backoff,
+                limits::INTERVAL,
             ),
             user_agent: raw.fetch.user_agent,
             allow_private_redirects: raw.fetch.allow_private_redirects.unwrap_or(false),
@@ -381,7 +498,12 @@ impl Config {
         let story_defaults = StoriesConfig::default();
         let stories = StoriesConfig {
             enabled: raw.stories.enabled.unwrap_or(true),
-            window: check.duration("window", &raw.stories.window, story_defaults.window),
+            window: check.duration(
+                "window",
+                &raw.stories.window,
+                story_defaults.window,
+                limits::STORY_WINDOW,
+            ),
             threshold: match &raw.stories.threshold {
                 Some(t) if !(*t.get_ref() > 0.0 && *t.get_ref() <= 1.0) => {
                     check.problem(
@@ -407,11 +529,15 @@ impl Config {
                     format!("unknown export format `{format}`; use one of atom, rss, jsonl, csv"),
                 );
             }
+            let limit = export
+                .limit
+                .as_ref()
+                .map(|_| check.count("limit", &export.limit, 1, limits::EXPORT_LIMIT));
             exports.push(LiveExport {
                 path: export.path,
                 format,
                 tag: export.tag,
-                limit: export.limit,
+                limit,
                 title: export.title,
             });
         }
@@ -438,6 +564,15 @@ impl Config {
 }
 
 fn check_feeds(check: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedConfig> {
+    if raw.len() > limits::FEEDS {
+        check.problems.push(format!(
+            "{}: {} feeds is more than mirsad follows (at most {}); split the list",
+            check.source.display(),
+            raw.len(),
+            limits::FEEDS
+        ));
+        return Vec::new();
+    }
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut feeds = Vec::new();
     for feed in raw {
@@ -449,8 +584,8 @@ fn check_feeds(check: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedConfig> {
                 format!("feed url `{url}` is not an http(s) URL; write it like \"https://example.com/feed\""),
             ),
         }
-        let (line, _) = line_column(check.text, feed.url.span().start);
-        if let Some(first) = seen.insert(url.clone(), line) {
+        let (line, _) = check.line_column(feed.url.span().start);
+        if let Some(first) = seen.insert(feed_key(&url), line) {
             check.problem(
                 feed.url.span(),
                 format!("feed `{url}` is listed twice (first at line {first}); remove one"),
@@ -459,7 +594,7 @@ fn check_feeds(check: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedConfig> {
         let interval = feed
             .interval
             .as_ref()
-            .map(|_| check.duration("interval", &feed.interval, Duration::ZERO));
+            .map(|_| check.duration("interval", &feed.interval, Duration::ZERO, limits::INTERVAL));
         feeds.push(FeedConfig {
             url,
             name: feed.name,
@@ -480,15 +615,21 @@ pub fn resolve_config_path(cli: Option<&Path>) -> PathBuf {
     if let Some(path) = std::env::var_os("MIRSAD_CONFIG").filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
-    let system = Path::new("/etc/mirsad/mirsad.toml");
+    let system = Path::new(SYSTEM_CONFIG);
     if system.exists() {
         return system.to_path_buf();
     }
     PathBuf::from("config/mirsad.toml")
 }
 
+/// The system config the unit in systemd/ runs with, and the store its `StateDirectory=mirsad`
+/// gives the service.
+pub const SYSTEM_CONFIG: &str = "/etc/mirsad/mirsad.toml";
+pub const SYSTEM_DATABASE: &str = "/var/lib/mirsad/mirsad.db";
+
 /// `--db`, else the config's `database` (relative to the config file), else
-/// `$STATE_DIRECTORY/mirsad.db` under systemd, else `data/mirsad.db`.
+/// `$STATE_DIRECTORY/mirsad.db` under systemd, else the service's store when the system config
+/// is in use (so `mirsad feeds` reads what the daemon writes), else `data/mirsad.db`.
 pub fn resolve_database_path(cli: Option<&Path>, config: Option<&Config>) -> PathBuf {
     if let Some(path) = cli {
         return path.to_path_buf();
@@ -512,6 +653,9 @@ pub fn resolve_database_path(cli: Option<&Path>, config: Option<&Config>) -> Pat
             .unwrap_or_default()
             .to_owned();
         return PathBuf::from(first).join("mirsad.db");
+    }
+    if config.is_some_and(|c| c.source == Path::new(SYSTEM_CONFIG)) {
+        return PathBuf::from(SYSTEM_DATABASE);
     }
     PathBuf::from("data/mirsad.db")
 }
@@ -615,7 +759,7 @@ mod tests {
             let message = problems(&format!("[stories]\nthreshold = {bad}\n"));
             assert!(message.contains("out of range"), "{bad}: {message}");
         }
-        assert!(problems("[stories]\nwindow = \"0s\"\n").contains("not a duration"));
+        assert!(problems("[stories]\nwindow = \"0s\"\n").contains("out of range"));
         let config = parse("[stories]\nthreshold = 1.0\nwindow = \"24h\"\n");
         let stories = config.unwrap().stories;
         assert_eq!(stories.threshold, 1.0);
@@ -634,11 +778,98 @@ mod tests {
     }
 
     #[test]
+    fn absurd_durations_and_limits_are_refused_with_their_line() {
+        let cases = [
+            ("[fetch]\nmax_backoff = \"300000y\"\n", ":2:", "max_backoff"),
+            ("[fetch]\nmax_interval = \"300000y\"\n", ":2:", "max_interval"),
+            ("[fetch]\n\ntimeout = \"2h\"\n", ":3:", "timeout"),
+            (
+                "[[feeds]]\nurl = \"https://a.com/f\"\ninterval = \"300000y\"\n",
+                ":3:",
+                "interval",
+            ),
+            ("[fetch]\nconcurrency = 9223372036854775807\n", ":2:", "concurrency"),
+            ("[fetch]\nper_host = 9223372036854775807\n", ":2:", "per_host"),
+            ("[fetch]\nmax_body = \"100GiB\"\n", ":2:", "max_body"),
+            ("[stories]\nwindow = \"1s\"\n", ":2:", "window"),
+            (
+                "[[exports]]\npath = \"a\"\nformat = \"atom\"\nlimit = 9223372036854775807\n",
+                ":4:",
+                "limit",
+            ),
+        ];
+        for (text, line, key) in cases {
+            let message = problems(text);
+            assert!(
+                message.contains(&format!("test.toml{line}")) && message.contains(key),
+                "{text}: {message}"
+            );
+            assert!(
+                message.contains("out of range") || message.contains("at most"),
+                "{text}: {message}"
+            );
+        }
+        let edge = parse("[fetch]\nmax_backoff = \"365d\"\nconcurrency = 1024\n").unwrap();
+        assert_eq!(edge.fetch.concurrency, 1024);
+    }
+
+    #[test]
+    fn config_checking_is_linear_in_the_number_of_feeds() {
+        // Every feed is listed twice, so every one of them reports a problem with its line:
+        // with a rescan of the text per position this took minutes.
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("[[feeds]]\nurl = \"https://a.com/{}\"\n", i / 2));
+        }
+        let started = std::time::Instant::now();
+        let message = problems(&text);
+        assert!(message.contains("test.toml:40000:"), "{}", message.get(..200).unwrap_or(&message));
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn line_index_gives_lines_and_character_columns() {
+        let text = "a\nبب = 1\n\nx";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_column(text, 0), (1, 1));
+        assert_eq!(index.line_column(text, 2), (2, 1));
+        assert_eq!(index.line_column(text, 6), (2, 3));
+        assert_eq!(index.line_column(text, text.len()), (4, 2));
+        assert_eq!(index.line_column(text, 1000), (4, 2));
+    }
+
+    #[test]
+    fn the_same_feed_with_another_scheme_case_is_a_duplicate() {
+        let dup = problems(
+            "[[feeds]]\nurl = \"https://a.com/f\"\n[[feeds]]\nurl = \"HTTPS://A.com/f\"\n",
+        );
+        assert!(dup.contains("twice"), "{dup}");
+    }
+
+    #[test]
     fn sizes_accept_units() {
         assert_eq!(parse_size("10MiB"), Some(10 * 1024 * 1024));
         assert_eq!(parse_size("512 KiB"), Some(512 * 1024));
         assert_eq!(parse_size("1000"), Some(1000));
         assert_eq!(parse_size("lots"), None);
+    }
+
+    #[test]
+    fn the_system_config_defaults_to_the_services_store() {
+        // STATE_DIRECTORY is set only under systemd; there it rightly wins.
+        if std::env::var_os("STATE_DIRECTORY").is_some() {
+            return;
+        }
+        let system = Config::parse("", Path::new(SYSTEM_CONFIG)).unwrap();
+        assert_eq!(
+            resolve_database_path(None, Some(&system)),
+            PathBuf::from("/var/lib/mirsad/mirsad.db")
+        );
+        let other = Config::parse("", Path::new("config/mirsad.toml")).unwrap();
+        assert_eq!(
+            resolve_database_path(None, Some(&other)),
+            PathBuf::from("data/mirsad.db")
+        );
     }
 
     #[test]

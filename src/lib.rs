@@ -19,6 +19,7 @@ pub mod entities;
 pub mod export;
 pub mod feed;
 pub mod fetch;
+pub mod files;
 pub mod pipeline;
 pub mod retag;
 pub mod store;

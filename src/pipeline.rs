@@ -306,7 +306,18 @@ fn item_record(
         .link
         .as_deref()
         .map(|link| absolute_link(link, feed_url, parsed.site_link.as_deref()));
-    let feed_date = entry.published.or(entry.updated).map(crate::time::format);
+    let given_date = entry.published.or(entry.updated);
+    let feed_date = given_date.map(crate::time::format);
+    // A date far in the future would sit at the top of every export and match every --since;
+    // one before the web is a placeholder (0001-01-01). Neither is trusted as the published
+    // date: the first-seen time stands in, and the raw value is kept.
+    let trusted_date = given_date
+        .filter(|at| is_plausible_date(*at, now))
+        .map(crate::time::format);
+    let published_raw = match (&feed_date, &trusted_date) {
+        (Some(raw), None) => Some(raw.clone()),
+        _ => None,
+    };
     let guid_is_unique = entry.guid.as_ref().is_some_and(|g| !repeated.contains(g));
     let identity = dedup::identity_key(&IdentityInput {
         link: link.as_deref(),
@@ -317,11 +328,12 @@ fn item_record(
         date: feed_date.as_deref(),
         summary: &entry.summary,
     });
-    let published_estimated = feed_date.is_none();
+    let published_estimated = trusted_date.is_none();
     if published_estimated {
         tracing::debug!(
             feed = feed_url,
             title = %entry.title,
+            raw = published_raw.as_deref(),
             "entry has no usable date; using the first-seen time"
         );
     }
@@ -340,8 +352,9 @@ fn item_record(
         author: (!entry.authors.is_empty()).then(|| entry.authors.join(", ")),
         categories: serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into()),
         enclosures: enclosures_json(entry),
-        published_at: feed_date.unwrap_or_else(|| crate::time::format(now)),
+        published_at: trusted_date.unwrap_or_else(|| crate::time::format(now)),
         published_estimated,
+        published_raw,
         upstream_updated_at: entry.updated.map(crate::time::format),
         language: entry.language.clone().or_else(|| parsed.language.clone()),
         direction: arabic::direction(&format!("{} {}", entry.title, entry.summary)).to_owned(),
@@ -352,6 +365,13 @@ fn item_record(
     };
     record.content_hash = content_hash(&record, published_estimated);
     record
+}
+
+/// Whether a feed's date can be the published date: not more than a day ahead of the fetch
+/// (clocks and zones are often off by hours) and not before 1990.
+fn is_plausible_date(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    let earliest = DateTime::from_timestamp(631_152_000, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    at >= earliest && at <= crate::time::after(now, std::time::Duration::from_secs(86_400))
 }
 
 /// A link as written, made absolute against the feed's URL (or its site link when the feed is a
@@ -395,6 +415,7 @@ fn content_hash(r: &ItemRecord, published_estimated: bool) -> String {
         Some(r.categories.as_str()),
         Some(r.enclosures.as_str()),
         (!published_estimated).then_some(r.published_at.as_str()),
+        r.published_raw.as_deref(),
         r.upstream_updated_at.as_deref(),
         r.language.as_deref(),
     ];

@@ -25,14 +25,22 @@ fn config(m: &Mirsad, urls: &[String], fetch_extra: &str) -> String {
     m.write("mirsad.toml", &text)
 }
 
-/// Runs `mirsad --config CONFIG run --once --all` off the async runtime; returns stdout.
+/// Runs `mirsad --config CONFIG run --once --all` off the async runtime; returns stdout. It
+/// must succeed, unless every feed failed (then it exits 1 and says so).
 async fn run_once(m: &Arc<Mirsad>, config: &str) -> String {
     let (m, config) = (m.clone(), config.to_owned());
-    tokio::task::spawn_blocking(move || {
-        m.run_ok(&["--config", &config, "run", "--once", "--all"], &[])
+    let out = tokio::task::spawn_blocking(move || {
+        m.run(&["--config", &config, "run", "--once", "--all"], &[])
     })
     .await
-    .unwrap()
+    .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() || stderr.contains("every feed failed"),
+        "{stdout}\n{stderr}"
+    );
+    stdout
 }
 
 fn query<T: rusqlite::types::FromSql>(m: &Mirsad, sql: &str) -> T {

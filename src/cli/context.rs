@@ -62,16 +62,51 @@ impl Context {
         Ok(Store::open(&path)?)
     }
 
-    /// Opens a database that must already exist (read-mostly commands).
+    /// Opens a database that must already exist, for commands that write (retag, restory,
+    /// export cursors).
     pub fn open_existing_store(&self) -> anyhow::Result<Store> {
+        let path = self.require_database()?;
+        Ok(Store::open_existing(&path)?)
+    }
+
+    /// Opens a database that must already exist, read-only (items, search, feeds, stats …).
+    pub fn open_reader(&self) -> anyhow::Result<Store> {
+        let path = self.require_database()?;
+        Ok(Store::open_read_only(&path)?)
+    }
+
+    /// The database read-only when there is one yet (`feeds` and `opml export` work without).
+    /// A database this user may not see is an error, never "no database yet".
+    pub fn open_reader_if_any(&self) -> anyhow::Result<Option<Store>> {
+        match self.existing_database()? {
+            Some(path) => Ok(Some(Store::open_read_only(&path)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn require_database(&self) -> anyhow::Result<PathBuf> {
         let path = self.database_path()?;
-        if !path.exists() {
-            anyhow::bail!(
+        self.existing_database()?.with_context(|| {
+            format!(
                 "no database at {} yet: run `mirsad ingest FILE` or `mirsad run --once` first, or pass --db",
                 path.display()
-            );
+            )
+        })
+    }
+
+    /// The database path when the file exists; permission denied on it (or on its directory)
+    /// is an error that says so.
+    fn existing_database(&self) -> anyhow::Result<Option<PathBuf>> {
+        let path = self.database_path()?;
+        match std::fs::metadata(&path) {
+            Ok(_) => Ok(Some(path)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(crate::store::StoreError::PermissionDenied { path }.into())
+            }
+            Err(err) => Err(anyhow::Error::new(err)
+                .context(format!("cannot look at the database {}", path.display()))),
         }
-        Ok(Store::open_existing(&path)?)
     }
 
     /// The taxonomy: the config's `taxonomy` file, else the one built into the binary.

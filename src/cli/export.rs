@@ -52,7 +52,12 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let config = ctx.config()?;
-    let store = ctx.open_existing_store()?;
+    // Only a cursor writes (where it got to); every other export reads.
+    let store = if args.cursor.is_some() {
+        ctx.open_existing_store()?
+    } else {
+        ctx.open_reader()?
+    };
     let filter = item_filter(&args.filter, Utc::now())?;
     let after_id = match &args.cursor {
         Some(name) => {

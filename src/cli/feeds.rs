@@ -17,16 +17,11 @@ pub struct FeedsArgs {
 
 pub fn run(ctx: &Context, args: &FeedsArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
-    let db_path = ctx.database_path()?;
-    let stored = if db_path.exists() {
-        ctx.open_existing_store()?.feeds()?
-    } else {
-        Vec::new()
+    let stored = match ctx.open_reader_if_any()? {
+        Some(store) => store.feeds()?,
+        None => Vec::new(),
     };
-    let rows = merge(
-        config.as_ref().map(|c| c.feeds.as_slice()).unwrap_or(&[]),
-        stored,
-    );
+    let rows = merge(config.as_ref().map(|c| c.feeds.as_slice()), stored);
     if args.json {
         return print_json_lines(&rows).map(|()| ExitCode::SUCCESS);
     }
@@ -66,8 +61,14 @@ pub fn run(ctx: &Context, args: &FeedsArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Configured feeds first (in config order, with their stored state), then feeds that are only
-/// in the store (ingested files, feeds since removed from the config).
-fn merge(configured: &[crate::config::FeedConfig], mut stored: Vec<FeedRow>) -> Vec<FeedRow> {
+/// in the store: ingested files, and feeds since removed from the config (marked `removed`
+/// when there is a config to compare with).
+fn merge(
+    configured: Option<&[crate::config::FeedConfig]>,
+    mut stored: Vec<FeedRow>,
+) -> Vec<FeedRow> {
+    let have_config = configured.is_some();
+    let configured = configured.unwrap_or(&[]);
     let mut rows = Vec::with_capacity(configured.len() + stored.len());
     for feed in configured {
         let mut row = match stored.iter().position(|s| s.url == feed.url) {
@@ -98,6 +99,13 @@ fn merge(configured: &[crate::config::FeedConfig], mut stored: Vec<FeedRow>) -> 
         rows.push(row);
     }
     stored.sort_by(|a, b| a.url.cmp(&b.url));
+    for row in &mut stored {
+        // Ingested documents (file:// or --feed) were never in the config; the others were.
+        if have_config && row.url.starts_with("http") && row.last_fetch_at.is_some() {
+            row.status = FeedStatus::Removed;
+            row.disabled_reason = Some("removed from the config; no longer fetched".into());
+        }
+    }
     rows.extend(stored);
     rows
 }

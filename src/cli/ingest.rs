@@ -1,6 +1,5 @@
 //! `mirsad ingest PATH...`: local documents through the same pipeline the daemon uses.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -16,8 +15,8 @@ pub struct IngestArgs {
     /// Feed documents to ingest; `-` reads standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
-    /// The feed the documents belong to (default: the document's rel="self" link, else the
-    /// file's file:// URL).
+    /// The feed the documents belong to (default: the file's file:// URL). A document's own
+    /// rel="self" link is not trusted: it could name another feed and take over its title.
     #[arg(long, value_name = "URL")]
     pub feed: Option<String>,
     /// Character set to assume when the document declares none (as an HTTP Content-Type
@@ -95,10 +94,10 @@ fn ingest_one(
 ) -> anyhow::Result<(String, IngestReport)> {
     let bytes = read_document(path)?;
     let parsed = feed::parse(&bytes, args.charset.as_deref())?;
-    let feed_url = match (args.feed.as_deref(), parsed.self_link.as_deref()) {
-        (Some(url), _) => url.to_owned(),
-        (None, Some(url)) => url.to_owned(),
-        (None, None) => file_url(path),
+    // Never the document's rel="self": a document must not pick which feed it speaks for.
+    let feed_url = match args.feed.as_deref() {
+        Some(url) => url.to_owned(),
+        None => file_url(path),
     };
     let feed = FeedRef {
         url: &feed_url,
@@ -108,14 +107,16 @@ fn ingest_one(
     Ok((feed_url, report))
 }
 
+/// A document larger than this is refused (counted in bytes read: `/dev/zero` has no length).
+const MAX_DOCUMENT_BYTES: u64 = 256 * 1024 * 1024;
+
 fn read_document(path: &str) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    if path == "-" {
-        std::io::stdin().read_to_end(&mut bytes)?;
+    let read = if path == "-" {
+        crate::files::read_capped_from(std::io::stdin().lock(), MAX_DOCUMENT_BYTES)
     } else {
-        bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read the file: {e}"))?;
-    }
-    Ok(bytes)
+        crate::files::read_capped(Path::new(path), MAX_DOCUMENT_BYTES)
+    };
+    read.map_err(|e| anyhow::anyhow!("cannot read the file: {e}"))
 }
 
 /// The file:// URL of a path (made absolute); stdin is `file:///dev/stdin`.

@@ -38,7 +38,7 @@ pub fn run_items(ctx: &Context, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
     if args.stories {
         return super::story::run_item_stories(ctx, &args.filter, args.json);
     }
-    let store = ctx.open_existing_store()?;
+    let store = ctx.open_reader()?;
     let filter = item_filter(&args.filter, Utc::now())?;
     let items = store.items(&filter)?;
     show(&items, args.json)?;
@@ -46,7 +46,7 @@ pub fn run_items(ctx: &Context, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_search(ctx: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
-    let store = ctx.open_existing_store()?;
+    let store = ctx.open_reader()?;
     let mut filter = item_filter(&args.filter, Utc::now())?;
     filter.limit = filter.limit.or(Some(50));
     let items = store.search(&args.query, &filter)?;
@@ -111,8 +111,16 @@ pub fn item_filter(args: &FilterArgs, now: DateTime<Utc>) -> anyhow::Result<Item
 /// full RFC 3339 time.
 pub fn parse_time(text: &str, now: DateTime<Utc>, end_of_day: bool) -> anyhow::Result<String> {
     if let Ok(duration) = humantime::parse_duration(text) {
-        let ago = chrono::Duration::from_std(duration).context("duration too large")?;
-        return Ok(crate::time::format(now - ago));
+        let at = chrono::Duration::from_std(duration)
+            .ok()
+            .and_then(|ago| now.checked_sub_signed(ago))
+            .filter(|at| *at >= crate::time::earliest());
+        return match at {
+            Some(at) => Ok(crate::time::format(at)),
+            None => anyhow::bail!(
+                "`{text}` ago is before year 0; write a shorter duration or a date (2020-01-01)"
+            ),
+        };
     }
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let time = if end_of_day {
@@ -153,5 +161,7 @@ mod tests {
             "2026-11-01T08:00:00Z"
         );
         assert!(parse_time("last week", now, false).is_err());
+        let absurd = parse_time("300000y", now, false).unwrap_err().to_string();
+        assert!(absurd.contains("before year 0"), "{absurd}");
     }
 }

@@ -44,10 +44,9 @@ pub fn run(ctx: &Context, command: &OpmlCommand) -> anyhow::Result<ExitCode> {
 fn export(ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.require_config()?;
     // The store knows each feed's own title and website once it has been fetched.
-    let stored = if ctx.database_path()?.exists() {
-        ctx.open_existing_store()?.feeds()?
-    } else {
-        Vec::new()
+    let stored = match ctx.open_reader_if_any()? {
+        Some(store) => store.feeds()?,
+        None => Vec::new(),
     };
     let feeds: Vec<OpmlFeed> = config
         .feeds
@@ -103,27 +102,18 @@ fn import(ctx: &Context, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "  + {}  {}",
-            feed.xml_url,
+            clean(&feed.xml_url),
             clean(feed.title.as_deref().unwrap_or(""))
         )?;
     }
     for (feed, reason) in &plan.skipped {
-        writeln!(out, "  - {}  ({})", feed.xml_url, reason.as_str())?;
+        writeln!(out, "  - {}  ({})", clean(&feed.xml_url), reason.as_str())?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn read_limited(path: &std::path::Path) -> anyhow::Result<String> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .len();
-    if size > MAX_OPML_BYTES {
-        anyhow::bail!(
-            "{} is {size} bytes; an OPML subscription list is far smaller",
-            path.display()
-        );
-    }
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
+    let bytes = crate::files::read_capped(path, MAX_OPML_BYTES)?;
+    String::from_utf8(bytes).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
 }

@@ -109,7 +109,10 @@ pub fn truncate(text: &str, width: usize) -> String {
 
 /// One line of display text: bidi controls removed, whitespace collapsed.
 pub fn clean(text: &str) -> String {
+    // Control characters (ESC and the C1 CSI among them) would reach the terminal as escape
+    // sequences.
     strip_bidi_controls(text)
+        .replace(|c: char| c.is_control() && !c.is_whitespace(), "")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -9,6 +9,8 @@ use clap::Args;
 use super::Context;
 use crate::daemon::{self, RunOptions};
 use crate::pipeline::Pipeline;
+use crate::store::RunLock;
+use crate::tagger::Tagger;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -22,6 +24,8 @@ pub struct RunArgs {
 
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.require_config()?;
+    // One daemon per store: held until this function returns (the kernel drops it on any exit).
+    let _lock = RunLock::acquire(&ctx.database_path()?)?;
     let store = ctx.open_store()?;
     let pipeline = Pipeline::new(ctx.tagger_for(Some(&config))?).with_stories(&config.stories);
     if config.feeds.iter().all(|f| !f.enabled) {
@@ -54,6 +58,14 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
     ))?;
     if args.once {
         println!("{}", summary.line());
+        // A cycle in which every feed failed stored nothing: scripts and timers must see that.
+        if summary.feeds > 0 && summary.failed == summary.feeds {
+            eprintln!(
+                "mirsad: every feed failed ({}); see the log above or `mirsad feeds`",
+                summary.failed
+            );
+            return Ok(ExitCode::FAILURE);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,7 +22,7 @@ pub struct StatsArgs {
 }
 
 pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitCode> {
-    let store = ctx.open_existing_store()?;
+    let store = ctx.open_reader()?;
     let stats = store.stats(Utc::now(), DAYS)?;
     if args.json {
         let mut out = std::io::stdout().lock();

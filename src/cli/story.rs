@@ -32,7 +32,7 @@ pub fn run_item_stories(
     filter: &FilterArgs,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let store = ctx.open_existing_store()?;
+    let store = ctx.open_reader()?;
     let stories = store.stories(&item_filter(filter, Utc::now())?)?;
     if json {
         print_json_lines(&stories)?;
@@ -64,7 +64,7 @@ fn print_stories(stories: &[StoryRow]) -> anyhow::Result<()> {
 
 /// A story's items, earliest report first.
 pub fn run_story(ctx: &Context, args: &StoryArgs) -> anyhow::Result<ExitCode> {
-    let store = ctx.open_existing_store()?;
+    let store = ctx.open_reader()?;
     let mut story = store.story(args.id)?;
     if story.is_none()
         && let Some(current) = store.story_alias(args.id)?

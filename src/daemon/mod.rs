@@ -107,7 +107,16 @@ pub async fn run(
     loop {
         let plans = {
             let mut store = lock(&shared.store);
-            cycle::due_plans(&mut store, &config, Utc::now(), options.all && options.once)?
+            match cycle::due_plans(&mut store, &config, Utc::now(), options.all && options.once) {
+                Ok(plans) => plans,
+                Err(err) if options.once => return Err(err.into()),
+                // A busy or full store must not end the daemon: the feeds stay due and the next
+                // look at the schedule (at most a minute away) tries again.
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot read the schedule from the store; retrying shortly");
+                    Vec::new()
+                }
+            }
         };
         if !plans.is_empty() || options.once {
             let progress = options.progress.then(|| progress_bar(plans.len()));

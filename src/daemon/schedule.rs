@@ -36,9 +36,7 @@ pub fn base_interval(obs: &Observation, limits: &Limits) -> Duration {
         return configured;
     }
     let adaptive = if obs.items_per_day > 0.0 {
-        Duration::from_secs_f64(
-            (86_400.0 / obs.items_per_day).min(limits.max_interval.as_secs_f64()),
-        )
+        seconds((86_400.0 / obs.items_per_day).min(limits.max_interval.as_secs_f64()))
     } else {
         limits.max_interval
     };
@@ -57,7 +55,16 @@ pub fn delay(obs: &Observation, limits: &Limits) -> Duration {
     }
     let factor = 2f64.powi(obs.errors.min(30) as i32);
     let backoff = base.as_secs_f64() * factor;
-    Duration::from_secs_f64(backoff.min(limits.max_backoff.as_secs_f64()))
+    seconds(backoff.min(limits.max_backoff.as_secs_f64()))
+}
+
+/// Seconds as a duration, saturating instead of panicking on huge or invalid values.
+fn seconds(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(if secs > 0.0 {
+        Duration::MAX
+    } else {
+        Duration::ZERO
+    })
 }
 
 /// The time of the next fetch. `jitter` in [-1, 1] spreads it by up to ±10 % so feeds of one
@@ -69,16 +76,14 @@ pub fn next_fetch(
     limits: &Limits,
     jitter: f64,
 ) -> DateTime<Utc> {
-    let delay = delay(obs, limits).as_secs_f64() * (1.0 + 0.1 * jitter.clamp(-1.0, 1.0));
-    let mut next = now + chrono::Duration::milliseconds((delay * 1000.0) as i64);
+    // Time arithmetic saturates: no limit or server-given value can overflow it.
+    let delay = seconds(delay(obs, limits).as_secs_f64() * (1.0 + 0.1 * jitter.clamp(-1.0, 1.0)));
+    let mut next = crate::time::after(now, delay);
     // Server-given times are bounded by max_backoff: a hostile `<ttl>`, `max-age` or
     // `Retry-After` must not stop polling for years.
-    let latest =
-        now + chrono::Duration::from_std(limits.max_backoff).unwrap_or(chrono::Duration::days(1));
-    if let Some(ttl) = obs.ttl
-        && let Ok(ttl) = chrono::Duration::from_std(ttl)
-    {
-        next = next.max((now + ttl).min(latest));
+    let latest = crate::time::after(now, limits.max_backoff);
+    if let Some(ttl) = obs.ttl {
+        next = next.max(crate::time::after(now, ttl).min(latest));
     }
     if obs.errors == 0
         && let Some(until) = obs.cache_until
@@ -192,6 +197,27 @@ mod tests {
             next_fetch(now, &obs, &limits(), 0.0),
             at("2026-01-02T00:00:00Z")
         );
+    }
+
+    #[test]
+    fn absurd_limits_saturate_instead_of_panicking() {
+        let now = at("2026-01-01T00:00:00Z");
+        let huge = Duration::from_secs(300_000 * 31_557_600);
+        let limits = Limits {
+            min_interval: MIN,
+            max_interval: huge,
+            max_backoff: huge,
+        };
+        let obs = Observation {
+            configured: Some(huge),
+            ttl: Some(Duration::MAX),
+            errors: 30,
+            ..Default::default()
+        };
+        let next = next_fetch(now, &obs, &limits, 1.0);
+        assert_eq!(crate::time::format(next), "9999-12-31T23:59:59Z");
+        let quiet = Observation::default();
+        assert!(next_fetch(now, &quiet, &limits, 0.0) > now);
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! it to disk, then rename it over the old one. A rename within one directory is atomic on
 //! POSIX file systems, so a reader (a web server, a feed reader, a cron job) sees either the old
 //! file or the new one, never a mix; a crash mid-write leaves the old file untouched.
+//!
+//! What is at the path decides how it is written: a symlink is followed and its target replaced
+//! (the link stays a link); a character device, FIFO or socket (`/dev/null`, `/dev/stdout`, a
+//! pipe to another program) is written through, since replacing it would break it; a directory
+//! is refused. Temporary files a killed process left behind are removed by the next write.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -24,6 +29,20 @@ where
         path: path.to_path_buf(),
         source,
     };
+    let path = &match Target::of(path).map_err(file_error)? {
+        Target::Directory => {
+            return Err(file_error(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "it is a directory; name a file in it",
+            )));
+        }
+        Target::Stream => return write_through(path, write),
+        Target::File(resolved) => resolved,
+    };
+    let file_error = |source| ExportError::File {
+        path: path.to_path_buf(),
+        source,
+    };
     let name = path.file_name().ok_or_else(|| {
         file_error(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -34,6 +53,7 @@ where
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    remove_stale_temporaries(&dir, &name.to_string_lossy());
     let temp = dir.join(format!(
         ".{}.{}-{}.tmp",
         name.to_string_lossy(),
@@ -55,6 +75,105 @@ where
         let _ = fs::remove_file(&temp);
     }
     outcome
+}
+
+/// What the output path names, after following symlinks.
+enum Target {
+    /// A regular file, or nothing yet: replaced atomically at this (resolved) path.
+    File(PathBuf),
+    /// A character device, FIFO or socket: written through, never replaced.
+    Stream,
+    Directory,
+}
+
+impl Target {
+    fn of(path: &Path) -> std::io::Result<Target> {
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => Ok(Target::Directory),
+            // /dev/stdout and /proc/self/fd/N are links to whatever the descriptor is; replacing
+            // what they resolve to would never reach the descriptor.
+            Ok(meta) if !meta.is_file() || is_descriptor_path(path) => Ok(Target::Stream),
+            Ok(_) => Ok(Target::File(fs::canonicalize(path)?)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Target::File(dangling_target(path)?))
+            }
+            Err(err) => Err(err),
+        }
+    }
+}
+
+fn is_descriptor_path(path: &Path) -> bool {
+    path.starts_with("/dev/") || path.starts_with("/proc/")
+}
+
+/// Where a path that does not exist yet will be created: through a dangling symlink (or a
+/// chain of them) to its target, so the link keeps pointing at the file.
+fn dangling_target(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "too many levels of symbolic links",
+    ))
+}
+
+/// Writes straight into a device, FIFO or socket (opened without truncating or creating).
+fn write_through<F>(path: &Path, write: F) -> Result<(), ExportError>
+where
+    F: FnOnce(&mut dyn Write) -> Result<(), ExportError>,
+{
+    let file_error = |source| ExportError::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(file_error)?;
+    let mut out = BufWriter::new(file);
+    write(&mut out)?;
+    out.flush().map_err(file_error)
+}
+
+/// Removes `.NAME.PID-N.tmp` files beside the output whose process is gone: what a SIGKILL
+/// mid-write leaves. Only where `/proc` tells which processes live.
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split_once('-').and_then(|(pid, n)| {
+            (n.bytes().all(|b| b.is_ascii_digit())).then_some(pid.parse::<u32>().ok()?)
+        }) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn fill<F>(
@@ -154,6 +273,75 @@ mod tests {
         let path = dir.path().join("no/such/dir/out.atom");
         let err = write_atomic(&path, None, |_| Ok(())).unwrap_err();
         assert!(err.to_string().contains("no/such/dir/out.atom"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_stays_a_link_and_its_target_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.atom");
+        fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.atom");
+        std::os::unix::fs::symlink("real.atom", &link).unwrap();
+        write_atomic(&link, None, |w| Ok(w.write_all(b"new")?)).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        // A dangling link creates its target.
+        let dangling = dir.path().join("later.atom");
+        std::os::unix::fs::symlink("made.atom", &dangling).unwrap();
+        write_atomic(&dangling, None, |w| Ok(w.write_all(b"x")?)).unwrap();
+        assert!(fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(dir.path().join("made.atom")).unwrap(), "x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_written_through_and_directories_refused() {
+        write_atomic(Path::new("/dev/null"), None, |w| Ok(w.write_all(b"gone")?)).unwrap();
+        let meta = fs::metadata("/dev/null").unwrap();
+        assert!(!meta.is_file(), "/dev/null is still a device");
+        let full = write_atomic(Path::new("/dev/full"), None, |w| Ok(w.write_all(b"x")?));
+        assert!(full.is_err(), "a write error of the device is reported");
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_atomic(dir.path(), None, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("directory"), "{err}");
+        assert!(dir.path().is_dir());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_fifo_is_written_through_to_its_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+        };
+        write_atomic(&fifo, None, |w| Ok(w.write_all(b"through the pipe")?)).unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        assert!(!fs::metadata(&fifo).unwrap().is_file());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temporaries_of_dead_processes_are_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        // PIDs above the kernel's maximum (4,194,304) never live.
+        let stale = dir.path().join(".out.jsonl.4999999-0.tmp");
+        let live = dir.path().join(format!(".out.jsonl.{}-99.tmp", std::process::id()));
+        let other = dir.path().join(".other.4999999-0.tmp");
+        for p in [&stale, &live, &other] {
+            fs::write(p, "half").unwrap();
+        }
+        write_atomic(&path, None, |w| Ok(w.write_all(b"{}")?)).unwrap();
+        assert!(!stale.exists());
+        assert!(live.exists() && other.exists());
     }
 
     #[cfg(unix)]

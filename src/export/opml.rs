@@ -31,6 +31,11 @@ pub enum OpmlError {
     Config(#[from] toml_edit::TomlError),
     #[error("the config's `feeds` is not a list of [[feeds]] tables; fix it by hand first")]
     FeedsNotTables,
+    #[error(
+        "the import would make {0} feeds, more than mirsad follows (at most {max}); split the list",
+        max = crate::config::limits::FEEDS
+    )]
+    TooMany(usize),
 }
 
 /// Why an OPML feed was not added.
@@ -42,6 +47,12 @@ pub enum SkipReason {
     Duplicate,
     /// Not an http(s) URL.
     NotHttp,
+    /// The URL holds a newline or another control character (the URL parser would silently
+    /// drop some of them, so what is fetched would not be what the list says).
+    ControlCharacters,
+    /// A loopback, private or link-local host: a list from elsewhere must not point the daemon
+    /// at this machine's network. The operator can still add such a feed by hand.
+    Private,
 }
 
 impl SkipReason {
@@ -50,6 +61,10 @@ impl SkipReason {
             SkipReason::AlreadyConfigured => "already in the config",
             SkipReason::Duplicate => "listed twice in the OPML",
             SkipReason::NotHttp => "not an http(s) URL",
+            SkipReason::ControlCharacters => "the URL holds control characters",
+            SkipReason::Private => {
+                "a loopback or private address; add it to the config by hand if you mean it"
+            }
         }
     }
 }
@@ -169,6 +184,10 @@ fn is_http(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
+fn is_private(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| crate::fetch::guard::configured_host_is_private(&u))
+}
+
 /// The `url` of every `[[feeds]]` table in a config document.
 pub fn configured_feed_urls(config_text: &str) -> Result<Vec<String>, OpmlError> {
     let doc: DocumentMut = config_text.parse()?;
@@ -197,8 +216,12 @@ pub fn import_feeds(config_text: &str, feeds: &[OpmlFeed]) -> Result<ImportPlan,
     let mut in_opml = HashSet::new();
     for feed in feeds {
         let key = url_key(&feed.xml_url);
-        let reason = if !is_http(feed.xml_url.trim()) {
+        let reason = if feed.xml_url.trim().chars().any(char::is_control) {
+            Some(SkipReason::ControlCharacters)
+        } else if !is_http(feed.xml_url.trim()) {
             Some(SkipReason::NotHttp)
+        } else if is_private(feed.xml_url.trim()) {
+            Some(SkipReason::Private)
         } else if known.contains(&key) {
             Some(SkipReason::AlreadyConfigured)
         } else if !in_opml.insert(key.clone()) {
@@ -210,6 +233,9 @@ pub fn import_feeds(config_text: &str, feeds: &[OpmlFeed]) -> Result<ImportPlan,
             Some(reason) => skipped.push((feed.clone(), reason)),
             None => added.push(feed.clone()),
         }
+    }
+    if known.len() + added.len() > crate::config::limits::FEEDS {
+        return Err(OpmlError::TooMany(known.len() + added.len()));
     }
     if added.is_empty() {
         return Ok(ImportPlan {
@@ -325,6 +351,39 @@ mod tests {
             configured_feed_urls(text).unwrap(),
             ["https://a.example/feed/", "https://new.example/rss"]
         );
+    }
+
+    #[test]
+    fn import_refuses_private_urls_urls_with_newlines_and_absurd_counts() {
+        let feeds = [
+            feed("http://127.0.0.1:8080/admin", "loopback"),
+            feed("http://169.254.169.254/latest/meta-data", "metadata"),
+            feed("http://localhost/feed", "localhost"),
+            feed("https://ok.example/\nfeed", "newline"),
+            feed("https://ok.example/feed", "ok \u{1b}[31mname"),
+        ];
+        let plan = import_feeds("", &feeds).unwrap();
+        let reasons: Vec<SkipReason> = plan.skipped.iter().map(|(_, r)| *r).collect();
+        assert_eq!(
+            reasons,
+            [
+                SkipReason::Private,
+                SkipReason::Private,
+                SkipReason::Private,
+                SkipReason::ControlCharacters
+            ]
+        );
+        assert_eq!(plan.added.len(), 1);
+        assert!(
+            plan.config_text.contains("name = \"ok [31mname\""),
+            "{}",
+            plan.config_text
+        );
+        let many: Vec<OpmlFeed> = (0..=crate::config::limits::FEEDS)
+            .map(|i| feed(&format!("https://x.example/{i}"), "x"))
+            .collect();
+        let err = import_feeds("", &many).unwrap_err();
+        assert!(matches!(err, OpmlError::TooMany(_)), "{err}");
     }
 
     #[test]

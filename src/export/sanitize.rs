@@ -92,6 +92,7 @@ fn nesting_depth(html: &str) -> usize {
 /// A title for display: bidi embedding/override/isolate controls removed, whitespace collapsed.
 pub fn clean_title(title: &str) -> String {
     crate::arabic::strip_bidi_controls(title)
+        .replace(|c: char| c.is_control() && !c.is_whitespace(), "")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

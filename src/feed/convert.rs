@@ -4,7 +4,7 @@
 
 use feed_rs::model;
 
-use super::text::{clean_text, html_to_text, text_and_markup};
+use super::text::{clean_link, clean_markup, clean_text, html_to_text, text_and_markup};
 use super::{Enclosure, Entry, ParsedFeed};
 
 pub(crate) fn feed(feed: model::Feed) -> ParsedFeed {
@@ -71,7 +71,7 @@ fn content_of(content: &model::Content) -> (String, Option<String>) {
     if content.content_type.as_ref().starts_with("text/plain") {
         (clean_text(body), None)
     } else {
-        (html_to_text(body), Some(body.trim().to_string()))
+        (html_to_text(body), Some(clean_markup(body.trim())))
     }
 }
 
@@ -90,7 +90,7 @@ fn page_link(links: &[model::Link]) -> Option<String> {
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")));
     alternate
         .or_else(|| links.iter().find(plain))
-        .map(|l| readable_link(&l.href))
+        .map(|l| readable_link(&clean_link(&l.href)))
         .filter(|l| !l.is_empty())
 }
 
@@ -102,7 +102,7 @@ fn is_enclosure(link: &model::Link) -> bool {
 fn enclosures(entry: &model::Entry) -> Vec<Enclosure> {
     let media = entry.media.iter().flat_map(|m| &m.content).filter_map(|c| {
         Some(Enclosure {
-            url: c.url.as_ref()?.to_string(),
+            url: clean_link(c.url.as_ref()?.as_str()),
             mime: c.content_type.as_ref().map(ToString::to_string),
             length: c.size,
         })
@@ -112,7 +112,7 @@ fn enclosures(entry: &model::Entry) -> Vec<Enclosure> {
         .iter()
         .filter(|l| is_enclosure(l))
         .map(|l| Enclosure {
-            url: l.href.clone(),
+            url: clean_link(&l.href),
             mime: l.media_type.clone(),
             length: l.length,
         });

@@ -258,16 +258,101 @@ pub(crate) fn is_entity_reference(rest: &[u8]) -> bool {
 pub fn text_and_markup(raw: &str, declared_html: bool) -> (String, Option<String>) {
     if declared_html || has_markup(raw) {
         let text = html_to_text(raw);
-        let original = raw.trim();
-        (text, (!original.is_empty()).then(|| original.to_string()))
+        let original = clean_markup(raw.trim());
+        (text, (!original.is_empty()).then_some(original))
     } else {
         (clean_text(raw), None)
     }
 }
 
+/// Markup as the feed wrote it, without control characters: raw ones (an XML character
+/// reference such as `&#x1b;` arrives decoded) and HTML numeric references to them. Tab,
+/// newline and carriage return stay. A reference to 0x80–0x9F means, in HTML, the
+/// windows-1252 character (`&#147;` is “), so it becomes that character; the five code points
+/// windows-1252 leaves undefined are dropped.
+pub fn clean_markup(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find(|c: char| c == '&' || is_unwanted_control(c)) {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let Some(c) = from.chars().next() else { break };
+        if c != '&' {
+            rest = from.get(c.len_utf8()..).unwrap_or_default();
+            continue;
+        }
+        match numeric_reference(from) {
+            Some((code, len)) if is_unwanted_control_code(code) => {
+                if let Some(mapped) = windows_1252(code) {
+                    out.push(mapped);
+                }
+                rest = from.get(len..).unwrap_or_default();
+            }
+            _ => {
+                out.push('&');
+                rest = from.get(1..).unwrap_or_default();
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_unwanted_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+fn is_unwanted_control_code(code: u32) -> bool {
+    char::from_u32(code).is_none_or(is_unwanted_control) && code != 0xFFFD
+}
+
+/// `&#27;` or `&#x1B;` (the `;` optional, as HTML allows): the code point and the length.
+fn numeric_reference(text: &str) -> Option<(u32, usize)> {
+    let body = text.strip_prefix("&#")?;
+    let (hex, digits) = match body.strip_prefix(['x', 'X']) {
+        Some(hex) => (true, hex),
+        None => (false, body),
+    };
+    let len = digits
+        .bytes()
+        .take_while(|b| if hex { b.is_ascii_hexdigit() } else { b.is_ascii_digit() })
+        .count();
+    let number = digits.get(..len).filter(|n| !n.is_empty() && n.len() <= 8)?;
+    let code = u32::from_str_radix(number, if hex { 16 } else { 10 }).ok()?;
+    let semicolon = usize::from(digits.as_bytes().get(len) == Some(&b';'));
+    Some((code, 2 + usize::from(hex) + len + semicolon))
+}
+
+/// What HTML makes of a numeric reference to 0x80–0x9F.
+fn windows_1252(code: u32) -> Option<char> {
+    const TABLE: [char; 32] = [
+        '€', '\0', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\0', 'Ž', '\0', '\0',
+        '\u{2018}', '\u{2019}', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\0', 'ž', 'Ÿ',
+    ];
+    let index = usize::try_from(code.checked_sub(0x80)?).ok()?;
+    TABLE.get(index).copied().filter(|c| *c != '\0')
+}
+
+/// A link without control characters (a character reference can put them there).
+pub fn clean_link(href: &str) -> String {
+    href.chars().filter(|c| !c.is_control()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_and_references_to_them_leave_markup() {
+        assert_eq!(
+            clean_markup("<p>a\u{1b}[31m&#x1b;[0m&#27;b&#x7;&#X9B;c&#155</p>"),
+            "<p>a[31m[0mb›c›</p>"
+        );
+        assert_eq!(clean_markup("&#147;quote&#148; &#x81;"), "“quote” ");
+        let kept = "<p>AT&amp;T &#1605; &#x645; &lt;b&gt;\t\n&#10;&#</p>";
+        assert_eq!(clean_markup(kept), kept);
+        assert_eq!(clean_link("https://e.com/a\u{1b}b\u{9b}c"), "https://e.com/abc");
+    }
 
     #[test]
     fn block_elements_separate_words() {

@@ -14,6 +14,8 @@ pub enum FeedStatus {
     Error,
     Disabled,
     Never,
+    /// Stored, but no longer in the config: not fetched any more; its items stay.
+    Removed,
 }
 
 impl FeedStatus {
@@ -23,6 +25,7 @@ impl FeedStatus {
             FeedStatus::Error => "error",
             FeedStatus::Disabled => "disabled",
             FeedStatus::Never => "never",
+            FeedStatus::Removed => "removed",
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct ItemRecord {
     pub published_at: String,
     /// True when the feed gave no usable date and `published_at` is the first-seen time.
     pub published_estimated: bool,
+    /// The feed's own date when it was not trusted (more than a day ahead of the fetch, or
+    /// before 1990), kept for the record; `published_at` is then the first-seen time.
+    pub published_raw: Option<String>,
     pub upstream_updated_at: Option<String>,
     pub language: Option<String>,
     pub direction: String,
@@ -50,6 +53,12 @@ UPDATE items SET owner_feed_id = (
     ORDER BY m.first_seen_at, m.feed_id LIMIT 1
 );
 "#;
+
+/// Items keep the feed's date when it is not trusted as the published date (see
+/// `ItemRecord::published_raw`).
+pub(super) const MIGRATION_PUBLISHED_RAW: &str = "
+ALTER TABLE items ADD COLUMN published_raw TEXT;
+";
 
 impl super::Store {
     /// The stored content hash of each of `identities` that is already stored.
@@ -207,9 +216,9 @@ impl<'c> Writer<'c> {
                     title_html, summary, summary_html, content_html, author, categories,
                     enclosures, published_at, published_estimated, upstream_updated_at,
                     first_seen_at, language, direction, content_hash, body_text, story_id,
-                    owner_feed_id)
+                    owner_feed_id, published_raw)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
             )?
             .execute(params![
                 r.identity,
@@ -235,6 +244,7 @@ impl<'c> Writer<'c> {
                 r.body_text,
                 story,
                 owner,
+                r.published_raw,
             ])?;
         let id = self.tx.last_insert_rowid();
         self.index(id, r);
@@ -252,7 +262,7 @@ impl<'c> Writer<'c> {
                     published_at = CASE WHEN ?14 THEN published_at ELSE ?13 END,
                     published_estimated = CASE WHEN ?14 THEN published_estimated ELSE 0 END,
                     upstream_updated_at = ?15, language = ?16, direction = ?17,
-                    content_hash = ?18, updated_at = ?19, body_text = ?20
+                    content_hash = ?18, updated_at = ?19, body_text = ?20, published_raw = ?21
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -276,6 +286,7 @@ impl<'c> Writer<'c> {
                 r.content_hash,
                 now,
                 r.body_text,
+                r.published_raw,
             ])?;
         self.tx
             .prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?

@@ -61,6 +61,26 @@ pub enum StoreError {
          (mirsad needs to write the file and its -wal and -shm companions)"
     )]
     ReadOnly(#[source] rusqlite::Error),
+    #[error(
+        "permission denied: cannot read the database {path}; it belongs to the service's user: \
+         read it as that user (`sudo -u mirsad mirsad …`), join its group, or copy it and pass --db"
+    )]
+    PermissionDenied { path: PathBuf },
+    #[error(
+        "{path} is an SQLite database of another program (it has tables, and no mirsad schema \
+         version): mirsad will not add its tables to it; pass --db with a new or a mirsad file"
+    )]
+    Foreign { path: PathBuf },
+    #[error(
+        "another mirsad (PID {pid}) is already running on the store {path}; stop it first \
+         (two daemons on one store would fetch every feed twice)"
+    )]
+    Locked { path: PathBuf, pid: String },
+    #[error("cannot take the store's lock {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
     #[error("no item with id {0} in the database (see `mirsad items` or `mirsad search` for ids)")]
@@ -77,6 +97,106 @@ impl From<rusqlite::Error> for StoreError {
             Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly(err),
             _ => StoreError::Sqlite(err),
         }
+    }
+}
+
+/// Whether this process may create files beside the database (its -wal and -shm).
+fn directory_writable(path: &Path) -> bool {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let probe = dir.join(format!(".mirsad-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn user_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+/// An open that failed because this user may not read the file says so.
+fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    denied_or(
+        path,
+        StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        },
+    )
+}
+
+/// SQLite reports an unreadable file as "unable to open" (or later as an I/O error); the file
+/// system says why.
+fn denied_or(path: &Path, err: StoreError) -> StoreError {
+    let denied = |p: &Path| {
+        std::fs::File::open(p)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    };
+    if matches!(err, StoreError::Open { .. } | StoreError::Sqlite(_)) && denied(path) {
+        return StoreError::PermissionDenied {
+            path: path.to_path_buf(),
+        };
+    }
+    err
+}
+
+/// The exclusive lock a daemon holds on its store for as long as it runs: an advisory `flock`
+/// on `DATABASE.lock` beside the database, which holds the holder's PID. The kernel releases it
+/// when the process ends, however it ends, so a killed daemon never leaves a stale lock.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    /// Takes the lock for the store at `database`, or says which process holds it.
+    pub fn acquire(database: &Path) -> Result<RunLock, StoreError> {
+        use std::io::{Read, Seek, Write};
+        let mut name = database.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        let lock_error = |source| StoreError::Lock {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(lock_error)?;
+        }
+        // Never truncated on open: the holder's PID must survive a contender's look.
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(lock_error)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                let pid = pid.trim();
+                return Err(StoreError::Locked {
+                    path: database.to_path_buf(),
+                    pid: if pid.is_empty() { "unknown".into() } else { pid.to_owned() },
+                });
+            }
+            Err(std::fs::TryLockError::Error(err)) => return Err(lock_error(err)),
+        }
+        file.set_len(0).map_err(lock_error)?;
+        file.rewind().map_err(lock_error)?;
+        writeln!(file, "{}", std::process::id()).map_err(lock_error)?;
+        Ok(RunLock { _file: file })
     }
 }
 
@@ -102,14 +222,72 @@ impl Store {
         Self::setup(conn, path)
     }
 
-    /// Opens an existing database without creating or migrating it (for readers).
+    /// Opens an existing database without creating it (migrating it forward if needed).
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| open_error(path, source))?;
+        Self::setup(conn, path).map_err(|err| denied_or(path, err))
+    }
+
+    /// Opens an existing database for reading only: read commands never write, so a store in a
+    /// read-only directory, or one only readable by this user, can still be read. A store of
+    /// an older schema is opened for writing once to migrate it (which needs write access).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| open_error(path, source))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let version = match user_version(&conn) {
+            Ok(version) => version,
+            // A WAL database in a directory this user cannot write has no -shm to share, and
+            // cannot get one: nobody can be writing it, so it is read as an immutable file.
+            Err(err) if !directory_writable(path) => {
+                drop(conn);
+                return Self::open_immutable(path).map_err(|_| denied_or(path, err));
+            }
+            Err(err) => return Err(denied_or(path, err)),
+        };
+        if version < LATEST_VERSION {
+            drop(conn);
+            return Self::open_existing(path);
+        }
+        Self::reader(conn, path, version)
+    }
+
+    fn open_immutable(path: &Path) -> Result<Store, StoreError> {
+        let uri = url::Url::from_file_path(std::path::absolute(path).unwrap_or(path.into()))
+            .map(|u| format!("{u}?immutable=1"))
+            .map_err(|()| StoreError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::InvalidPath(path.to_path_buf()),
+            })?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(uri, flags)
+            .map_err(|source| open_error(path, source))?;
+        let version = user_version(&conn).map_err(|err| denied_or(path, err))?;
+        Self::reader(conn, path, version)
+    }
+
+    fn reader(conn: Connection, path: &Path, version: i64) -> Result<Store, StoreError> {
+        if version > LATEST_VERSION {
+            return Err(StoreError::TooNew {
+                found: version,
+                supported: LATEST_VERSION,
+            });
+        }
+        if version == 0 {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+            });
+        }
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store {
+            conn,
             path: path.to_path_buf(),
-            source,
-        })?;
-        Self::setup(conn, path)
+        })
     }
 
     /// An in-memory store, for tests and benchmarks.
@@ -120,11 +298,16 @@ impl Store {
     fn setup(mut conn: Connection, path: &Path) -> Result<Store, StoreError> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Check the version before anything writes (journal_mode=WAL is a write).
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let version = user_version(&conn)?;
         if version > LATEST_VERSION {
             return Err(StoreError::TooNew {
                 found: version,
                 supported: LATEST_VERSION,
+            });
+        }
+        if version == 0 && schema::has_objects(&conn)? {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
             });
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -133,7 +316,7 @@ impl Store {
         // Writing one item runs some twenty distinct statements (item, FTS, feeds, tags,
         // stories, feed state); rusqlite's default cache of 16 would re-prepare them per item.
         conn.set_prepared_statement_cache_capacity(64);
-        schema::migrate(&mut conn)?;
+        schema::migrate(&mut conn, path)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -284,6 +467,112 @@ mod tests {
         Store::open(&path).unwrap().set_meta("k", "v").unwrap();
         let store = Store::open(&path).unwrap();
         assert_eq!(store.meta("k").unwrap().as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn a_second_run_lock_on_one_store_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let held = RunLock::acquire(&path).unwrap();
+        let err = RunLock::acquire(&path).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("PID {}", std::process::id())),
+            "{message}"
+        );
+        drop(held);
+        RunLock::acquire(&path).unwrap();
+    }
+
+    #[test]
+    fn two_processes_migrating_a_new_database_at_once_both_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..10 {
+            let path = dir.path().join(format!("race{round}.db"));
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let openers: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Store::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                opener.join().unwrap().unwrap();
+            }
+            let store = Store::open_existing(&path).unwrap();
+            let version: i64 = store
+                .conn()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, LATEST_VERSION);
+        }
+    }
+
+    #[test]
+    fn another_programs_database_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT);")
+                .unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        for err in [
+            Store::open(&path).err().unwrap(),
+            Store::open_existing(&path).err().unwrap(),
+            Store::open_read_only(&path).err().unwrap(),
+        ] {
+            assert!(matches!(err, StoreError::Foreign { .. }), "{err}");
+            assert!(err.to_string().contains("another program"), "{err}");
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        // An empty file is a new database, not a foreign one.
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, b"").unwrap();
+        Store::open(&empty).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_store_in_a_read_only_directory_can_be_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("ro");
+        std::fs::create_dir(&sub).unwrap();
+        let path = sub.join("m.db");
+        Store::open(&path).unwrap().set_meta("k", "v").unwrap();
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let writable = std::fs::File::create(sub.join("probe")).is_ok();
+        if writable {
+            // Running as root: permissions do not stop it, so there is nothing to prove here.
+            std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+            eprintln!("skipped: running as root");
+            return;
+        }
+        let read = Store::open_read_only(&path).and_then(|s| s.meta("k"));
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(read.unwrap().as_deref(), Some("v"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_store_is_reported_as_permission_denied() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        Store::open(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::File::open(&path).is_ok() {
+            eprintln!("skipped: running as root");
+            return;
+        }
+        let err = Store::open_read_only(&path).err().unwrap();
+        assert!(matches!(err, StoreError::PermissionDenied { .. }), "{err}");
+        assert!(err.to_string().contains("sudo -u mirsad"), "{err}");
     }
 
     #[test]

@@ -128,31 +128,46 @@ pub(super) fn push_limit(filter: &ItemFilter, sql: &mut String, values: &mut Vec
     values.push(Value::Integer(limit));
 }
 
+/// At most this many distinct words of a query count: every word is required, so more only
+/// narrow a search nobody types, while each costs FTS5 a pass over its postings.
+pub const MAX_QUERY_TERMS: usize = 32;
+/// A query longer than this (in bytes) is cut before it is analyzed.
+const MAX_QUERY_BYTES: usize = 4096;
+
 /// Builds an FTS5 query from a user's words: each normalized, stemmed word becomes a quoted
-/// string, all required. Quoting means no user input is ever read as FTS5 syntax.
+/// string, all required. Quoting means no user input is ever read as FTS5 syntax. A repeated
+/// word counts once, and only the first [`MAX_QUERY_TERMS`] terms count (a 40 KB query of one
+/// word repeated took 74 s).
 ///
 /// Words that name an entity of the knowledge base (crate::entities) become a group of every
 /// spelling of that entity, so `Nvidia`, `إنفيديا` and `نيفيديا` find the same items.
 pub fn fts_query(query: &str) -> Option<String> {
-    let normalized = crate::arabic::normalize(query);
-    let words: Vec<&str> = crate::arabic::tokens(&normalized).collect();
-    if words.is_empty() {
-        return None;
+    let mut end = query.len().min(MAX_QUERY_BYTES);
+    while !query.is_char_boundary(end) {
+        end -= 1;
     }
+    let normalized = crate::arabic::normalize(query.get(..end).unwrap_or_default());
+    let words: Vec<&str> = crate::arabic::tokens(&normalized).collect();
     let entities = crate::entities::builtin();
-    let mut parts = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
     let mut at = 0;
     while let Some(rest) = words.get(at..).filter(|rest| !rest.is_empty()) {
-        if let Some(found) = entities.at(rest) {
-            parts.push(any_spelling(found.entity));
+        if parts.len() == MAX_QUERY_TERMS {
+            break;
+        }
+        let part = if let Some(found) = entities.at(rest) {
             at += found.len;
+            any_spelling(found.entity)
         } else {
-            let word = rest.first().copied().unwrap_or_default();
-            parts.push(quoted(&[crate::arabic::stem(word)]));
             at += 1;
+            let word = rest.first().copied().unwrap_or_default();
+            quoted(&[crate::arabic::stem(word)])
+        };
+        if !parts.contains(&part) {
+            parts.push(part);
         }
     }
-    Some(parts.join(" AND "))
+    (!parts.is_empty()).then(|| parts.join(" AND "))
 }
 
 /// One-letter clitics the stemmer leaves on a word (it strips و and the article itself), so a
@@ -284,5 +299,30 @@ mod tests {
         let phrase = crate::arabic::stemmed_tokens("أوبن إيه آي").join(" ");
         assert!(openai.contains(&format!("\"{phrase}\"")), "{openai}");
         assert!(openai.starts_with('(') && openai.ends_with(')'), "{openai}");
+    }
+
+    #[test]
+    fn repeated_words_count_once_and_long_queries_are_capped() {
+        let repeated = "بيانات ".repeat(6000);
+        assert_eq!(fts_query(&repeated).unwrap(), "\"بيان\"");
+        let many: String = (0..1000).map(|i| format!("w{i} ")).collect();
+        let query = fts_query(&many).unwrap();
+        assert_eq!(query.matches('"').count(), 2 * MAX_QUERY_TERMS);
+        assert!(fts_query(&"ب".repeat(30_000)).is_some(), "a cut never splits a character");
+    }
+
+    #[test]
+    fn a_40_kb_query_answers_fast() {
+        let store = Store::in_memory().unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO items_fts(rowid, title, body) VALUES (1, 'بيان', 'بيان مركز');",
+            )
+            .unwrap();
+        let query = "البيانات ".repeat(40_000 / "البيانات ".len() + 1);
+        let started = std::time::Instant::now();
+        store.search(&query, &ItemFilter::default()).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }

@@ -1,10 +1,15 @@
 //! The store's schema and its forward-only migrations.
 //!
-//! The schema version lives in `PRAGMA user_version`. Each migration runs in its own
-//! transaction, so a crash mid-migration leaves the previous version intact. A database written
-//! by a newer mirsad (a higher version than [`LATEST_VERSION`]) is refused, never modified.
+//! The schema version lives in `PRAGMA user_version`. All pending migrations run in one
+//! `BEGIN IMMEDIATE` transaction that reads the version itself, so two processes opening a new
+//! database never race (the second waits, then finds nothing to do) and a crash mid-migration
+//! leaves the previous version intact. A database written by a newer mirsad (a higher version
+//! than [`LATEST_VERSION`]) is refused, never modified; so is another program's database (tables
+//! but version 0).
 
-use rusqlite::Connection;
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::StoreError;
 
@@ -16,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     super::judgements::MIGRATION_JUDGEMENTS,
     super::stories::MIGRATION_STORY_ALIASES,
     super::items::MIGRATION_ITEM_OWNER,
+    super::items::MIGRATION_PUBLISHED_RAW,
 ];
 
 /// The schema version this build of mirsad writes.
@@ -117,22 +123,41 @@ SELECT
 FROM item_tags t JOIN items i ON i.id = t.item_id;
 "#;
 
-/// Brings the database to [`LATEST_VERSION`], one transaction per migration.
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+/// Whether the database holds any table, index, view or trigger.
+pub fn has_objects(conn: &Connection) -> Result<bool, StoreError> {
+    let count: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
+    Ok(count > 0)
+}
+
+/// Brings the database to [`LATEST_VERSION`] in one write transaction.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let version = |conn: &Connection| -> Result<i64, StoreError> {
+        Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+    };
+    // Up to date: no write lock needed.
+    if version(conn)? == LATEST_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read again under the write lock: another process may have migrated meanwhile.
+    let current = version(&tx)?;
     if current > LATEST_VERSION {
         return Err(StoreError::TooNew {
             found: current,
             supported: LATEST_VERSION,
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let version = index as i64 + 1;
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
-        tx.commit()?;
-        tracing::info!(version, "migrated the store schema");
+    if current == 0 && has_objects(&tx)? {
+        return Err(StoreError::Foreign {
+            path: path.to_path_buf(),
+        });
     }
+    let start = usize::try_from(current).unwrap_or(0);
+    for sql in MIGRATIONS.iter().skip(start) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", LATEST_VERSION)?;
+    tx.commit()?;
+    tracing::info!(from = current, to = LATEST_VERSION, "migrated the store schema");
     Ok(())
 }
