@@ -10,7 +10,6 @@ use super::Context;
 use crate::daemon::{self, RunOptions};
 use crate::pipeline::Pipeline;
 use crate::store::RunLock;
-use crate::tagger::Tagger;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
