@@ -153,7 +153,7 @@ fn names_are_found_with_proclitics_and_letter_variants() {
     assert_eq!(first_id("لصندوق الاستثمارات العامة"), Some("pif"));
     assert_eq!(first_id("صندوق استثمارات عامة"), Some("pif"));
     assert_eq!(first_id("للاتحاد للطيران"), Some("etihad_airways"));
-    assert_eq!(first_id("وألايند"), Some("aligned"));
+    assert_eq!(first_id("وألّايند داتا سنترز"), Some("aligned"));
 }
 
 #[test]
