@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
+pub mod entities;
 pub mod export;
 pub mod feed;
 pub mod fetch;

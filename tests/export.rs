@@ -249,3 +249,48 @@ fn bom_is_refused_for_formats_it_would_break() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bom applies only to --format csv"));
 }
+
+/// One part of the xlsx package (a zip) as text.
+fn xlsx_part(path: &str, part: &str) -> String {
+    use std::io::Read;
+    let file = std::fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut text = String::new();
+    zip.by_name(part)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+#[test]
+fn xlsx_reads_right_to_left_with_a_frozen_header_dates_links_and_tag_columns() {
+    let (m, store) = fixture();
+    let items = expected(&store, None);
+    let path = m.path("x.xlsx").display().to_string();
+    mirsad_ok(&m, &["export", "--format", "xlsx", "--out", &path]);
+    let sheet = xlsx_part(&path, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.contains("rightToLeft=\"1\""),
+        "sheet is not right to left"
+    );
+    assert!(sheet.contains("state=\"frozen\""), "header row not frozen");
+    assert!(sheet.contains("<autoFilter"), "no filter on the header");
+    let rows = sheet.matches("<row ").count();
+    assert_eq!(rows, items.len() + 1, "one row per item plus the header");
+    let linked = items
+        .iter()
+        .filter(|i| i.url.as_deref().is_some_and(|u| u.starts_with("http")))
+        .count();
+    assert!(linked > 0);
+    assert_eq!(sheet.matches("<hyperlink ").count(), linked);
+    // Dates are numbers with a date format, not text.
+    let styles = xlsx_part(&path, "xl/styles.xml");
+    assert!(styles.contains("yyyy-mm-dd hh:mm"));
+    // Arabic text and the tag columns are in the shared strings, and the hostile title is a
+    // plain string: the workbook holds no formula.
+    let strings = xlsx_part(&path, "xl/sharedStrings.xml");
+    assert!(strings.contains("ai-infra/chips"));
+    assert!(strings.contains("إنفيديا"));
+    assert!(!sheet.contains("<f>"), "a cell was written as a formula");
+}

@@ -328,3 +328,48 @@ fn check_reports_the_repository_config_and_rejects_a_typo_with_its_line() {
     );
     assert!(stderr.contains("interval"), "{stderr}");
 }
+
+#[test]
+fn a_company_name_in_latin_finds_the_items_that_spell_it_in_arabic() {
+    let m = Mirsad::new();
+    let paths: Vec<String> = [
+        "aitnews_2025_01.xml",
+        "hespress_2026_01.xml",
+        "alittihad_2026_01.xml",
+    ]
+    .iter()
+    .map(|f| fixture(&format!("feeds/{f}")))
+    .collect();
+    m.run_ok(&["ingest"], &paths);
+    let ids = |q: &str| -> Vec<i64> {
+        let mut ids: Vec<i64> = m
+            .run_ok(&["search", q, "--json"], &[])
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    // aitnews writes مايكروسوفت and never "Microsoft"; it writes جوجل, and "Google" only in some
+    // items; إنفيديا and Nvidia both appear.
+    for (latin, arabic, at_least) in [
+        ("Microsoft", "مايكروسوفت", 1),
+        ("Google", "جوجل", 2),
+        ("Google", "غوغل", 2),
+        ("Nvidia", "إنفيديا", 1),
+        ("NVIDIA", "نيفيديا", 1),
+        ("Meta", "ميتا", 1),
+    ] {
+        let by_latin = ids(latin);
+        assert!(by_latin.len() >= at_least, "{latin} → {by_latin:?}");
+        assert_eq!(by_latin, ids(arabic), "{latin} vs {arabic}");
+    }
+    // The name joins the other words of the query; it does not replace them.
+    let narrowed = ids("Google النظارات");
+    assert_eq!(narrowed.len(), 1, "{narrowed:?}");
+    assert!(ids("Microsoft النظارات").is_empty());
+}

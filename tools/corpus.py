@@ -4,9 +4,9 @@
   corpus.py split OUT_DIR PART.jsonl...   merge gathered parts into tune.jsonl and validation.jsonl,
                                           split by outlet (no outlet in both), ~30 % validation
   corpus.py stats FILE.jsonl...           items, outlets, provenance, positives per subtopic, kinds
-  corpus.py agreement A.jsonl B.jsonl     compare two independent labelling passes of the same
-                                          ids: agreement and Cohen's kappa per tag, then the
-                                          disagreements (id, A, B) to settle by LABELS.md
+  corpus.py agreement FILE.jsonl...       agreement and Cohen's kappa per tag of the two
+                                          independent labelling passes (rows where they differed
+                                          keep both as pass_a and pass_b; labels are the settled ones)
 
 The split is deterministic: an outlet is in validation when the first four bytes of the SHA-256
 of its name, read as a fraction, fall below 0.30. Adding items never moves an outlet between
@@ -108,21 +108,23 @@ def kappa(a, b):
     return 1.0 if chance == 1 else (agree - chance) / (1 - chance)
 
 
-def agreement(path_a, path_b):
-    a = {r["id"]: set(r["labels"]) for r in read([path_a])}
-    b = {r["id"]: set(r["labels"]) for r in read([path_b])}
-    ids = sorted(set(a) & set(b))
-    print(f"items in both passes: {len(ids)} (only A: {len(set(a) - set(b))}, only B: {len(set(b) - set(a))})")
-    exact = sum(a[i] == b[i] for i in ids)
-    print(f"identical label sets: {exact} ({exact / max(len(ids), 1):.1%})")
+def agreement(paths):
+    """Agreement of the two labelling passes. A row where they differed keeps both as `pass_a`
+    and `pass_b` (its `labels` are the settled ones); elsewhere both passes gave `labels`."""
+    rows = read(paths)
+    a = [set(r.get("pass_a", r["labels"])) for r in rows]
+    b = [set(r.get("pass_b", r["labels"])) for r in rows]
+    same = sum(x == y for x, y in zip(a, b))
+    print(f"items: {len(rows)}; identical label sets in both passes: {same} ({same / max(len(rows), 1):.1%})")
     for tag in TAGS:
-        xa = [tag in a[i] for i in ids]
-        xb = [tag in b[i] for i in ids]
-        same = sum(x == y for x, y in zip(xa, xb))
-        print(f"  {tag:22} agreement {same / max(len(ids), 1):.3f}  kappa {kappa(xa, xb):.3f}")
-    for i in ids:
-        if a[i] != b[i]:
-            print(f"DIFF {i}\tA={sorted(a[i])}\tB={sorted(b[i])}")
+        xa = [tag in x for x in a]
+        xb = [tag in y for y in b]
+        agree = sum(x == y for x, y in zip(xa, xb))
+        print(f"  {tag:22} agreement {agree / max(len(rows), 1):.3f}  kappa {kappa(xa, xb):.3f}")
+    settled_a = sum(set(r["labels"]) == set(r["pass_a"]) for r in rows if "pass_a" in r)
+    settled_b = sum(set(r["labels"]) == set(r["pass_b"]) for r in rows if "pass_b" in r)
+    print(f"disagreements settled by the guide: {len(rows) - same} "
+          f"(as pass A: {settled_a}, as pass B: {settled_b}, neither: {len(rows) - same - settled_a - settled_b})")
 
 
 def main(argv):
@@ -133,8 +135,8 @@ def main(argv):
         split(args[0], args[1:])
     elif cmd == "stats" and args:
         stats(args)
-    elif cmd == "agreement" and len(args) == 2:
-        agreement(*args)
+    elif cmd == "agreement" and args:
+        agreement(args)
     else:
         sys.exit(__doc__)
 

@@ -1,7 +1,7 @@
-//! `mirsad export`: stored items as Atom, RSS, JSON Lines or CSV, on stdout or atomically into
+//! `mirsad export`: stored items as Atom, RSS, JSON Lines, CSV or an xlsx spreadsheet, on stdout or atomically into
 //! a file, optionally only the items a named cursor has not exported yet.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,7 +15,7 @@ use crate::export::{self, DEFAULT_TITLE, FeedMeta, Format, write_atomic};
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Output format.
+    /// Output format (xlsx: a spreadsheet that reads right to left, with a column per tag).
     #[arg(long, value_enum)]
     pub format: Format,
     #[command(flatten)]
@@ -45,6 +45,11 @@ pub struct ExportArgs {
 pub fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     if args.bom && args.format != Format::Csv {
         anyhow::bail!("--bom applies only to --format csv (a BOM would break the other formats)");
+    }
+    if args.format == Format::Xlsx && args.out.is_none() && std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "an xlsx spreadsheet is binary: write it to a file with --out FILE.xlsx (or redirect stdout)"
+        );
     }
     let config = ctx.config()?;
     let store = ctx.open_existing_store()?;

@@ -15,6 +15,7 @@ pub mod opml;
 mod rss;
 pub mod sanitize;
 mod stories;
+mod xlsx;
 mod xml;
 
 use std::io::Write;
@@ -44,6 +45,8 @@ pub enum Format {
     Rss,
     Jsonl,
     Csv,
+    /// An Excel/LibreOffice workbook: right to left, real dates, links, a column per tag.
+    Xlsx,
 }
 
 impl Format {
@@ -53,6 +56,7 @@ impl Format {
             Format::Rss => "rss",
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
         }
     }
 
@@ -71,6 +75,7 @@ impl FromStr for Format {
             "rss" => Ok(Format::Rss),
             "jsonl" => Ok(Format::Jsonl),
             "csv" => Ok(Format::Csv),
+            "xlsx" => Ok(Format::Xlsx),
             _ => Err(ExportError::UnknownFormat(text.to_owned())),
         }
     }
@@ -84,9 +89,16 @@ pub enum ExportError {
     Csv(#[from] ::csv::Error),
     #[error("cannot write the JSON export: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("cannot write the spreadsheet: {0}")]
+    Xlsx(#[source] rust_xlsxwriter::XlsxError),
+    #[error(
+        "{items} items do not fit one spreadsheet (at most {max} rows): narrow the export with \
+         --since, --tag or --limit"
+    )]
+    TooManyRows { items: usize, max: usize },
     #[error("cannot read the items to export: {0}")]
     Store(#[from] StoreError),
-    #[error("unknown export format `{0}`: use atom, rss, jsonl or csv")]
+    #[error("unknown export format `{0}`: use atom, rss, jsonl, csv or xlsx")]
     UnknownFormat(String),
     #[error("cannot write {path}: {source} (check that its directory exists and is writable)")]
     File {
@@ -190,6 +202,7 @@ pub fn write(
         Format::Rss => rss::write(items, meta, out),
         Format::Jsonl => jsonl::write(items, out),
         Format::Csv => csv::write(items, bom, out),
+        Format::Xlsx => xlsx::write(items, out),
     }
 }
 

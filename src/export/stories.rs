@@ -49,7 +49,7 @@ fn story_entry(story: &StoryRow, items: Vec<ExportItem>) -> Option<ExportItem> {
     let summary = format!(
         "{} ({}: {})",
         representative.summary.trim(),
-        count(feeds.len(), "outlet", "outlets"),
+        outlets_in_arabic(feeds.len()),
         outlet_names.join("، ")
     );
     let content_html = reports_html(all());
@@ -105,11 +105,15 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
+/// "N outlets" as Arabic counts them: the noun after a number is dual, plural (3–10) or
+/// singular (11 and up) by the number's last two digits.
+fn outlets_in_arabic(n: usize) -> String {
+    match (n, n % 100) {
+        (1, _) => "مصدر واحد".to_owned(),
+        (2, _) => "مصدران".to_owned(),
+        (_, 3..=10) => format!("{n} مصادر"),
+        (_, 11..=99) => format!("{n} مصدرًا"),
+        _ => format!("{n} مصدر"),
     }
 }
 
@@ -216,8 +220,18 @@ mod tests {
         assert!(
             html.contains(r#"<a href="https://b.example/2?a=1&amp;b=2">إنفيديا &lt;2&gt;</a>"#)
         );
-        assert!(entry.summary.contains("2 outlets: a.example، b.example"));
+        assert!(entry.summary.contains("(مصدران: a.example، b.example)"));
         assert_eq!(entry.updated_at.as_deref(), Some("2026-11-20T11:00:00Z"));
+    }
+
+    #[test]
+    fn outlets_are_counted_in_arabic() {
+        assert_eq!(outlets_in_arabic(1), "مصدر واحد");
+        assert_eq!(outlets_in_arabic(2), "مصدران");
+        assert_eq!(outlets_in_arabic(7), "7 مصادر");
+        assert_eq!(outlets_in_arabic(15), "15 مصدرًا");
+        assert_eq!(outlets_in_arabic(100), "100 مصدر");
+        assert_eq!(outlets_in_arabic(103), "103 مصادر");
     }
 
     #[test]

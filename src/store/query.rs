@@ -130,16 +130,59 @@ pub(super) fn push_limit(filter: &ItemFilter, sql: &mut String, values: &mut Vec
 
 /// Builds an FTS5 query from a user's words: each normalized, stemmed word becomes a quoted
 /// string, all required. Quoting means no user input is ever read as FTS5 syntax.
+///
+/// Words that name an entity of the knowledge base (crate::entities) become a group of every
+/// spelling of that entity, so `Nvidia`, `إنفيديا` and `نيفيديا` find the same items.
 pub fn fts_query(query: &str) -> Option<String> {
-    let words = crate::arabic::stemmed_tokens(query);
+    let normalized = crate::arabic::normalize(query);
+    let words: Vec<&str> = crate::arabic::tokens(&normalized).collect();
     if words.is_empty() {
         return None;
     }
-    let quoted: Vec<String> = words
-        .iter()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
-    Some(quoted.join(" "))
+    let entities = crate::entities::builtin();
+    let mut parts = Vec::new();
+    let mut at = 0;
+    while let Some(rest) = words.get(at..).filter(|rest| !rest.is_empty()) {
+        if let Some(found) = entities.at(rest) {
+            parts.push(any_spelling(found.entity));
+            at += found.len;
+        } else {
+            let word = rest.first().copied().unwrap_or_default();
+            parts.push(quoted(&[crate::arabic::stem(word)]));
+            at += 1;
+        }
+    }
+    Some(parts.join(" AND "))
+}
+
+/// One-letter clitics the stemmer leaves on a word (it strips و and the article itself), so a
+/// name is also found as written after them in the index: `لإنفيديا`, `وبمايكروسوفت`.
+const SEARCH_CLITICS: [&str; 7] = ["", "ب", "ل", "ف", "ك", "وب", "ول"];
+
+/// An FTS5 group matching any spelling of `entity`, each as a phrase of stemmed words, also
+/// behind a one-letter clitic.
+fn any_spelling(entity: &crate::entities::Entity) -> String {
+    let mut phrases: Vec<String> = Vec::new();
+    for form in entity.forms() {
+        let Some((first, rest)) = form.split_first() else {
+            continue;
+        };
+        for clitic in SEARCH_CLITICS {
+            let first = format!("{clitic}{first}");
+            let mut stems = vec![crate::arabic::stem(&first)];
+            stems.extend(rest.iter().map(|w| crate::arabic::stem(w)));
+            let phrase = quoted(&stems);
+            if !phrases.contains(&phrase) {
+                phrases.push(phrase);
+            }
+        }
+    }
+    format!("({})", phrases.join(" OR "))
+}
+
+/// Words as one quoted FTS5 string (a phrase when there are several).
+fn quoted(words: &[&str]) -> String {
+    format!("\"{}\"", words.join(" ").replace('"', "\"\""))
 }
 
 impl Store {
@@ -211,9 +254,35 @@ mod tests {
 
     #[test]
     fn fts_query_quotes_every_word_and_drops_syntax() {
-        assert_eq!(fts_query("مراكز البيانات").unwrap(), "\"مراكز\" \"بيان\"");
-        assert_eq!(fts_query("a\" OR b*").unwrap(), "\"a\" \"or\" \"b\"");
-        assert_eq!(fts_query("NEAR(\"x\" ^y)").unwrap(), "\"near\" \"x\" \"y\"");
+        assert_eq!(
+            fts_query("مراكز البيانات").unwrap(),
+            "\"مراكز\" AND \"بيان\""
+        );
+        assert_eq!(
+            fts_query("a\" OR b*").unwrap(),
+            "\"a\" AND \"or\" AND \"b\""
+        );
+        assert_eq!(
+            fts_query("NEAR(\"x\" ^y)").unwrap(),
+            "\"near\" AND \"x\" AND \"y\""
+        );
         assert!(fts_query("\"*()^:").is_none());
+    }
+
+    #[test]
+    fn a_name_becomes_every_spelling_of_its_entity() {
+        let latin = fts_query("Nvidia chips").unwrap();
+        let arabic = fts_query("إنفيديا chips").unwrap();
+        assert_eq!(latin, arabic);
+        for spelling in ["\"nvidia\"", "\"انفيديا\"", "\"نيفيديا\"", "\"لانفيديا\""]
+        {
+            assert!(latin.contains(spelling), "{spelling} in {latin}");
+        }
+        assert!(latin.ends_with(") AND \"chips\""), "{latin}");
+        // Several words of one name are one phrase per spelling.
+        let openai = fts_query("OpenAI").unwrap();
+        let phrase = crate::arabic::stemmed_tokens("أوبن إيه آي").join(" ");
+        assert!(openai.contains(&format!("\"{phrase}\"")), "{openai}");
+        assert!(openai.starts_with('(') && openai.ends_with(')'), "{openai}");
     }
 }

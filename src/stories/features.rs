@@ -44,7 +44,7 @@ pub struct Features {
 
 /// The names and figures of an item that can contradict another item's: each kind in the title
 /// and in the whole text. Entities are lexicon indices (`places` includes the country of every
-/// city mentioned); figures are the term keys of numbers.
+/// city mentioned, `orgs` the company of every part); figures are the term keys of numbers.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub title_orgs: Vec<u16>,
@@ -177,8 +177,14 @@ impl Builder {
         all_set.push(entity);
         if let Some(parent) = info.parent {
             all_set.push(parent);
-            if let Some(country) = LEXICON.entities.get(usize::from(parent)) {
-                self.push(&format!("e:{}", country.key), PARENT_PLACE_BOOST * scale);
+            // A country says less than its city; a company says as much as its part (AWS is
+            // Amazon, Stargate UAE is Stargate).
+            let boost = match info.kind {
+                EntityKind::Organization => ENTITY_BOOST,
+                EntityKind::Place => PARENT_PLACE_BOOST,
+            };
+            if let Some(whole) = LEXICON.entities.get(usize::from(parent)) {
+                self.push(&format!("e:{}", whole.key), boost * scale);
             }
         }
     }

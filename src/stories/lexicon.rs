@@ -1,10 +1,12 @@
 //! Word lists the story features need: function words to ignore, the spellings Arabic outlets
 //! use for the same company or place, and number words.
 //!
-//! Entries are written as outlets write them and normalized once at start-up
-//! (crate::arabic::normalize), so hamza, alef and teh-marbuta variants need not be listed. Letter
-//! variants the normalizer keeps apart (جوجل/غوغل, بوينغ/بوينج) are listed, as are Latin forms.
-//! The lists are general knowledge of Arabic news writing, not fitted to any labelled item.
+//! Companies, funds, projects and products come from the knowledge base (crate::entities,
+//! `config/entities.toml`), places from [`super::places`]. Entries are written as outlets write
+//! them and normalized once at start-up (crate::arabic::normalize), so hamza, alef and
+//! teh-marbuta variants need not be listed. Letter variants the normalizer keeps apart
+//! (جوجل/غوغل, بوينغ/بوينج) are listed, as are Latin forms. The lists are general knowledge of
+//! Arabic news writing, not fitted to any labelled item.
 
 use std::sync::LazyLock;
 
@@ -29,79 +31,6 @@ const STOPWORDS: &str = "
 إيه اي آي إم دي كيه إس إكس جي تي بي
 the of and in to a an for on at by with from is as
 ";
-
-/// Companies, products and bodies under their Arabic and Latin spellings. The first name is the
-/// key; each spelling is one or more words.
-const ENTITIES: &[(&str, &[&str])] = &[
-    (
-        "nvidia",
-        &["إنفيديا", "نفيديا", "نيفيديا", "إنفيديّا", "nvidia"],
-    ),
-    ("openai", &["أوبن", "openai"]),
-    ("microsoft", &["مايكروسوفت", "ميكروسوفت", "microsoft"]),
-    (
-        "google",
-        &["جوجل", "غوغل", "قوقل", "google", "ألفابت", "alphabet"],
-    ),
-    ("amazon", &["أمازون", "amazon", "aws"]),
-    ("oracle", &["أوراكل", "oracle", "oci"]),
-    ("amd", &["amd", "إيه إم دي", "أي إم دي"]),
-    ("intel", &["إنتل", "intel"]),
-    ("meta", &["ميتا", "meta"]),
-    ("apple", &["آبل", "أبل", "apple"]),
-    ("samsung", &["سامسونج", "سامسونغ", "samsung"]),
-    ("skhynix", &["هاينكس", "هاينيكس", "hynix"]),
-    ("tsmc", &["tsmc", "تي إس إم سي"]),
-    ("broadcom", &["برودكوم", "broadcom"]),
-    ("cisco", &["سيسكو", "cisco"]),
-    ("qualcomm", &["كوالكوم", "qualcomm"]),
-    ("ibm", &["ibm", "آي بي إم"]),
-    ("huawei", &["هواوي", "huawei"]),
-    ("alibaba", &["علي بابا", "alibaba"]),
-    ("xai", &["xai", "إكس إيه آي"]),
-    ("anthropic", &["أنثروبيك", "anthropic"]),
-    ("softbank", &["سوفت بنك", "سوفتبنك", "softbank"]),
-    ("dell", &["dell"]),
-    ("micron", &["مايكرون", "micron"]),
-    ("asml", &["asml"]),
-    ("humain", &["هيوماين", "humain"]),
-    ("g42", &["g42", "جي 42"]),
-    ("mgx", &["mgx"]),
-    ("stc", &["stc", "إس تي سي"]),
-    ("etisalat", &["إي آند", "اتصالات الإمارات"]),
-    ("ooredoo", &["أوريدو", "ooredoo"]),
-    ("khazna", &["خزنة", "khazna"]),
-    ("aramco", &["أرامكو", "aramco"]),
-    ("sabic", &["سابك", "sabic"]),
-    ("adnoc", &["أدنوك", "adnoc"]),
-    ("acwa", &["أكوا", "acwa"]),
-    ("datavolt", &["داتافولت", "datavolt"]),
-    ("pif", &["صندوق الاستثمارات العامة", "pif"]),
-    ("qia", &["جهاز قطر للاستثمار", "qia"]),
-    ("mubadala", &["mubadala"]),
-    ("brookfield", &["بروكفيلد", "brookfield"]),
-    ("blackrock", &["بلاك روك", "بلاكروك", "blackrock"]),
-    ("opec", &["أوبك", "opec"]),
-    ("boeing", &["بوينغ", "بوينج", "boeing"]),
-    ("airbus", &["إيرباص", "airbus"]),
-    ("emirates_airline", &["طيران الإمارات", "emirates"]),
-    ("flydubai", &["فلاي دبي", "flydubai"]),
-    ("etihad_airways", &["الاتحاد للطيران", "etihad"]),
-    ("qatar_airways", &["الخطوط الجوية القطرية", "qatar airways"]),
-    ("saudia", &["الخطوط السعودية", "saudia"]),
-    ("riyadh_air", &["طيران الرياض"]),
-    ("stargate", &["ستارغيت", "ستارجيت", "stargate"]),
-    ("blackwell", &["بلاكويل", "blackwell"]),
-    ("colossus", &["كولوسوس", "كولوسس", "colossus"]),
-    ("azure", &["أزور", "azure"]),
-    ("chatgpt", &["تشات جي بي تي", "شات جي بي تي", "chatgpt"]),
-    ("gemini", &["جيميني", "جيمناي", "gemini"]),
-    ("sdaia", &["سدايا", "sdaia"]),
-    ("allam", &["علام", "allam"]),
-    ("falcon", &["فالكون", "falcon"]),
-    ("tesla", &["تسلا", "tesla"]),
-    ("spacex", &["سبيس إكس", "spacex"]),
-];
 
 /// Number words, cardinal and ordinal, with their value.
 const NUMBER_WORDS: &[(u32, &[&str])] = &[
@@ -156,7 +85,7 @@ pub enum EntityKind {
 pub struct Entity {
     pub key: &'static str,
     pub kind: EntityKind,
-    /// The country of a city.
+    /// The country of a city; the company or programme of a part (AWS, Stargate UAE).
     pub parent: Option<u16>,
 }
 
@@ -221,12 +150,23 @@ impl Lexicon {
                 lexicon.sense(word).weekday = Some(n);
             }
         }
-        for (key, spellings) in ENTITIES {
-            lexicon.add_entity(key, EntityKind::Organization, None, spellings);
+        // A part (AWS, Stargate UAE) has its company or programme as parent, as a city has its
+        // country: outlets name either for the same news. Top-level entities first, so that each
+        // part finds its parent's index.
+        let entities = crate::entities::builtin();
+        let (tops, parts): (Vec<_>, Vec<_>) = entities.iter().partition(|e| e.part_of.is_none());
+        for entity in tops.into_iter().chain(parts) {
+            let parent = entities.parent(entity).and_then(|p| {
+                let index = lexicon.entities.iter().position(|e| e.key == p.id)?;
+                u16::try_from(index).ok()
+            });
+            let spellings = entity.forms().iter().cloned();
+            lexicon.add_entity(&entity.id, EntityKind::Organization, parent, spellings);
         }
         for (key, parent, spellings) in PLACES {
             let parent = lexicon.entities.iter().position(|e| e.key == *parent);
             let parent = parent.and_then(|p| u16::try_from(p).ok());
+            let spellings = spellings.iter().map(|s| words(s));
             lexicon.add_entity(key, EntityKind::Place, parent, spellings);
         }
         for (value, forms) in NUMBER_WORDS {
@@ -246,19 +186,20 @@ impl Lexicon {
         self.senses.entry(word).or_default()
     }
 
+    /// Adds an entity under its spellings, each given as its normalized words.
     fn add_entity(
         &mut self,
         key: &'static str,
         kind: EntityKind,
         parent: Option<u16>,
-        spellings: &[&str],
+        spellings: impl Iterator<Item = Vec<String>>,
     ) {
         let Ok(index) = u16::try_from(self.entities.len()) else {
             return;
         };
         self.entities.push(Entity { key, kind, parent });
         for spelling in spellings {
-            let mut parts = words(spelling).into_iter();
+            let mut parts = spelling.into_iter();
             if let Some(first) = parts.next() {
                 let first = strip_article(&first).to_owned();
                 let rest = parts.map(|p| strip_article(&p).to_owned()).collect();
