@@ -117,3 +117,33 @@ fn a_new_model_makes_stored_tags_stale_and_retag_applies_it() {
     assert_eq!(after.len(), 1, "{after:?}");
     assert_ne!(after, before);
 }
+
+#[test]
+fn train_with_judgements_learns_from_the_items_the_analyst_labelled() {
+    let m = Mirsad::new();
+    m.run_ok(&["ingest"], &[fixture("feeds/hespress_2026_01.xml")]);
+    let items = m.run_ok(&["items", "--json", "--limit", "2"], &[]);
+    let ids: Vec<String> = items
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    m.run_ok(&["label", &ids[0], "--add", "energy"], &[]);
+    m.run_ok(&["label", &ids[1], "--not"], &[]);
+    let corpus = write_corpus(&m);
+    let out = m.run_ok(
+        &[
+            "train",
+            "--corpus",
+            &corpus,
+            "--out",
+            &m.path("model.tsv").display().to_string(),
+            "--folds",
+            "4",
+            "--with-judgements",
+        ],
+        &[],
+    );
+    assert!(out.contains("and 2 judgements: 162 items"), "{out}");
+    let text = std::fs::read_to_string(m.path("model.tsv")).unwrap();
+    assert!(text.contains("on 162 items") && text.contains("and 2 judgements"), "{text}");
+}

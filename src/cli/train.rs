@@ -11,7 +11,9 @@ use super::Context;
 use super::output::item_progress;
 use crate::export::write_atomic;
 use crate::tagger::train::{self, Evaluation, TrainOptions, TrainReport};
-use crate::tagger::{BUILTIN_CORPUS, BUILTIN_CORPUS_NAME, LabelledItem, load_corpus, parse_corpus};
+use crate::tagger::{
+    BUILTIN_CORPUS, BUILTIN_CORPUS_NAME, LabelledItem, UMBRELLA, load_corpus, parse_corpus,
+};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -29,6 +31,10 @@ pub struct TrainArgs {
     /// figures, never by a validation set).
     #[arg(long, value_name = "LAMBDA", default_value_t = train::DEFAULT_L2)]
     pub l2: f64,
+    /// Also learn from the analyst's judgements in the store (`mirsad label`): each judged
+    /// item, with its tags as judged, joins the corpus.
+    #[arg(long)]
+    pub with_judgements: bool,
 }
 
 pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
@@ -44,6 +50,11 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         Some(path) => path.clone(),
         None => default_out(&ctx.config_path()),
     };
+    let judgements = if args.with_judgements {
+        judged_items(ctx)?
+    } else {
+        Vec::new()
+    };
     let current = ctx.tagger_for(config.as_ref())?;
     if !(args.l2.is_finite() && args.l2 > 0.0) {
         anyhow::bail!("--l2 must be a positive number, not {}", args.l2);
@@ -53,11 +64,17 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         l2: args.l2,
         corpus_name: corpus_name.clone(),
     };
-    let report = train_with_progress(ctx, config.as_ref(), &corpus, &[], &options)?;
-    let before = train::evaluate(&current, &corpus);
+    let report = train_with_progress(ctx, config.as_ref(), &corpus, &judgements, &options)?;
+    let all: Vec<LabelledItem> = corpus.iter().chain(&judgements).cloned().collect();
+    let before = train::evaluate(&current, &all);
+    let source = if judgements.is_empty() {
+        corpus_name
+    } else {
+        format!("{corpus_name} and {} judgements", judgements.len())
+    };
     print_report(
-        &corpus_name,
-        &corpus,
+        &source,
+        &all,
         &before,
         &report,
         current.model().map(|m| m.origin()),
@@ -102,6 +119,35 @@ pub fn train_with_progress(
     })?;
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// The store's judged items as labelled items: the tags as the analyst left them. A judged item
+/// is its own group in cross-validation unless its URL names an outlet.
+fn judged_items(ctx: &Context) -> anyhow::Result<Vec<LabelledItem>> {
+    let store = ctx.open_existing_store()?;
+    let judged = store.judged_items()?;
+    Ok(judged
+        .into_iter()
+        .map(|j| {
+            let mut labels = j.labels;
+            let any_subtopic = labels.iter().any(|l| l != UMBRELLA);
+            labels.retain(|l| l != UMBRELLA);
+            if any_subtopic {
+                labels.insert(0, UMBRELLA.to_owned());
+            }
+            LabelledItem {
+                id: format!("judgement-{}", j.item_id),
+                title: j.title,
+                summary: j.summary,
+                labels,
+                url: j.url,
+                outlet: None,
+                provenance: Some("judgement".to_owned()),
+                kind: Some("judgement".to_owned()),
+                why: None,
+            }
+        })
+        .collect())
 }
 
 /// `model.tsv` in the config's directory (the working directory when the config has none).

@@ -12,11 +12,11 @@ use serde::Deserialize;
 
 use super::taxonomy::{SUBTOPICS, UMBRELLA};
 
-/// The corpus `mirsad train` uses without `--corpus`, compiled in so an installed binary can
-/// retrain without the source tree. Until the outlet-split tune corpus lands, the development set.
-pub const BUILTIN_CORPUS: &str = include_str!("../../tests/fixtures/dev_set.jsonl");
+/// The corpus `mirsad train` uses without `--corpus`: the tune split, compiled in so an
+/// installed binary can retrain without the source tree (about 1 MB of text).
+pub const BUILTIN_CORPUS: &str = include_str!("../../tests/fixtures/tagging/tune.jsonl");
 /// What [`BUILTIN_CORPUS`] is called in messages and in the model file.
-pub const BUILTIN_CORPUS_NAME: &str = "builtin:tests/fixtures/dev_set.jsonl";
+pub const BUILTIN_CORPUS_NAME: &str = "builtin:tests/fixtures/tagging/tune.jsonl";
 
 /// One labelled item.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
