@@ -124,7 +124,7 @@ impl Text {
 /// Where the clusterer for a settling comes from.
 enum Source {
     /// The window kept in memory, already rewound.
-    Memory(Clusterer),
+    Memory(Box<Clusterer>),
     /// None needed (only late items to place): the next settling rebuilds one.
     Nothing,
     /// Rebuilt from these stored items (sorted), holding every item from `start` on.
@@ -344,7 +344,7 @@ impl Stories {
                         text: Text::Read(e.features),
                     })
                     .collect();
-                (Source::Memory(clusterer), rewound)
+                (Source::Memory(Box::new(clusterer)), rewound)
             }
             None if first.is_none() => (Source::Nothing, Vec::new()),
             None => self.load(writer, newest, first)?,
@@ -414,7 +414,7 @@ impl Stories {
     /// the stored items read for it.
     fn clusterer(&self, source: Source) -> Clusterer {
         match source {
-            Source::Memory(clusterer) => clusterer,
+            Source::Memory(clusterer) => *clusterer,
             Source::Nothing => Clusterer::new(self.params, 1),
             Source::Store { start, seed } => {
                 let mut clusterer = Clusterer::rewindable(self.params, KEEP_EVICTED, start);

@@ -48,9 +48,9 @@ fn name(replayed: &[Replayed], claimable: &HashSet<i64>) -> Naming {
     let mut first_old: HashMap<i64, Option<i64>> = HashMap::new();
     let mut counts: HashMap<i64, BTreeMap<i64, usize>> = HashMap::new();
     for r in replayed.iter().filter(|r| r.story < 0) {
-        if !first_old.contains_key(&r.story) {
+        if let std::collections::hash_map::Entry::Vacant(first) = first_old.entry(r.story) {
             order.push(r.story);
-            first_old.insert(r.story, r.old);
+            first.insert(r.old);
         }
         if let Some(old) = r.old.filter(|o| claimable.contains(o)) {
             *counts.entry(r.story).or_default().entry(old).or_default() += 1;
