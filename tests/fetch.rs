@@ -82,6 +82,26 @@ async fn conditional_get_sends_stored_validators_and_returns_the_rotated_ones_fr
     assert_eq!(second.bytes, 0);
 }
 
+/// Issue 15, point 23: a server answering 304 to a request with no validators was shown as a
+/// healthy feed forever.
+#[tokio::test]
+async fn not_modified_to_a_request_without_validators_is_an_error() {
+    let server = TestServer::start().await;
+    server.route("/feed", Route::status(304));
+    let outcome = fetch(server.url("/feed")).await;
+    match outcome.result {
+        Err(FetchError::Http {
+            status: 304,
+            ref reason,
+            ..
+        }) => {
+            assert!(reason.contains("no validators"), "{reason}")
+        }
+        ref other => panic!("expected an error, got {other:?}"),
+    }
+    assert!(outcome.etag.is_none() && outcome.last_modified.is_none());
+}
+
 #[tokio::test]
 async fn not_modified_without_validators_keeps_the_ones_sent() {
     let server = TestServer::start().await;

@@ -209,3 +209,85 @@ async fn a_deeply_nested_megabyte_item_is_exported_quickly_and_never_starves_the
     );
     assert!(notify.all().iter().any(|m| m.contains("READY=1")));
 }
+
+/// Issue 15, point 8: SIGHUP silently kept the old `[fetch]` settings. Now the new
+/// `user_agent` is sent by the next fetch, and a reload the client cannot apply is refused in
+/// the unit's status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_applies_new_fetch_settings_and_reports_a_failed_reload_in_the_status() {
+    let server = TestServer::start().await;
+    let feed = rss(&[("خبر", "https://outlet.example/1", "نص")]);
+    server.route("/a", Route::ok(feed.clone()));
+    server.route("/b", Route::ok(feed));
+    let m = Mirsad::new();
+    let cfg = config(&m, &[server.url("/a")], "user_agent = \"first/1\"", "");
+    let notify = NotifySocket::bind(m.dir.path());
+    let child = spawn_daemon(
+        &m,
+        &cfg,
+        &[("NOTIFY_SOCKET", notify.path.display().to_string())],
+    );
+    assert!(wait_for(Duration::from_secs(20), || server.hits("/a") > 0).await);
+    let sent = |path: &str| {
+        server
+            .last_request(path)
+            .and_then(|r| r.header("user-agent").map(str::to_owned))
+    };
+    assert_eq!(sent("/a").as_deref(), Some("first/1"));
+
+    config(
+        &m,
+        &[server.url("/a"), server.url("/b")],
+        "user_agent = \"second/2\"",
+        "",
+    );
+    signal(&child, "HUP");
+    let fetched = wait_for(Duration::from_secs(20), || server.hits("/b") > 0).await;
+    let b_agent = sent("/b");
+
+    // A config the HTTP client cannot be built from is refused, and the status says so.
+    config(
+        &m,
+        &[server.url("/a")],
+        "user_agent = \"bad\\u0007agent\"",
+        "",
+    );
+    signal(&child, "HUP");
+    let reported = wait_for(Duration::from_secs(10), || {
+        notify
+            .all()
+            .iter()
+            .any(|m| m.contains("STATUS=reload failed") && m.contains("[fetch]"))
+    })
+    .await;
+    signal(&child, "TERM");
+    let status = wait_exit(child, Duration::from_secs(15)).await;
+    assert!(fetched, "the added feed was never fetched");
+    assert_eq!(
+        b_agent.as_deref(),
+        Some("second/2"),
+        "the old user agent stayed"
+    );
+    assert!(
+        reported,
+        "no failed reload in the status: {:?}",
+        notify.all()
+    );
+    assert!(status.success(), "{status:?}");
+}
+
+/// Issue 15, point 23: a server answering 304 to a request with no validators counts as a
+/// failing feed, with its reason in `mirsad feeds`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_answering_304_without_having_sent_a_document_is_shown_as_failing() {
+    let server = TestServer::start().await;
+    server.route("/liar", Route::status(304));
+    let m = Mirsad::new();
+    let cfg = config(&m, &[server.url("/liar")], "", "");
+    let out = m.run(&["--config", &cfg, "run", "--once", "--all"], &[]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("1 failed"), "{text}");
+    let feeds = m.run_ok(&["--config", &cfg, "feeds"], &[]);
+    assert!(feeds.contains("no validators"), "{feeds}");
+}

@@ -87,7 +87,7 @@ pub async fn run(
         |own: Option<Store>| own.map_or_else(|| store.clone(), |s| Arc::new(Mutex::new(s)));
     let exporter = Exporter::spawn(own_or_writer(exports_store));
     let health_store = own_or_writer(health_store);
-    let shared = Shared {
+    let mut shared = Shared {
         lookup: lookup.map_or_else(|| store.clone(), |l| Arc::new(Mutex::new(l))),
         store,
         pipeline: Arc::new(pipeline),
@@ -156,7 +156,13 @@ pub async fn run(
                     stop_gracefully(&stop_tx);
                     break;
                 }
-                SignalEvent::Reload => config = reload(&config_path, config),
+                SignalEvent::Reload => {
+                    let (new, fetcher) = reload(&config_path, config, &shared.fetcher);
+                    config = new;
+                    if let Some(fetcher) = fetcher {
+                        shared.fetcher = Arc::new(fetcher);
+                    }
+                }
             },
         }
     }
@@ -249,36 +255,88 @@ impl Exporter {
     }
 }
 
-/// Reads the config again; a broken config is reported and the old one kept.
-fn reload(path: &std::path::Path, old: Config) -> Config {
+/// Reads the config again. A broken config, or `[fetch]` settings the HTTP client cannot be
+/// built from, is reported (log and unit status) and the old config kept whole. Changed `[fetch]`
+/// settings rebuild the fetcher, so a reload never leaves the old ones (the private-network guard
+/// among them) silently in force; settings read only at start are named as needing a restart.
+fn reload(path: &std::path::Path, old: Config, fetcher: &Fetcher) -> (Config, Option<Fetcher>) {
     notify(&[NotifyState::Reloading]);
-    let config = match Config::load(path) {
-        Ok(new) => {
-            let added = new
-                .feeds
-                .iter()
-                .filter(|f| !old.feeds.iter().any(|o| o.url == f.url))
-                .count();
-            let removed = old
-                .feeds
-                .iter()
-                .filter(|o| !new.feeds.iter().any(|f| f.url == o.url))
-                .count();
-            tracing::info!(
-                feeds = new.feeds.len(),
-                added,
-                removed,
-                "reloaded the config"
-            );
-            new
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "the new config is invalid; keeping the old one");
-            old
-        }
+    let refuse = |what: String, old: Config| {
+        tracing::error!("{what}; keeping the old config");
+        notify(&[
+            NotifyState::Ready,
+            NotifyState::Status(&format!(
+                "reload failed: {what}; running with the old config"
+            )),
+        ]);
+        (old, None)
     };
-    notify(&[NotifyState::Ready]);
-    config
+    let new = match Config::load(path) {
+        Ok(new) => new,
+        Err(err) => return refuse(format!("the new config is invalid: {err}"), old),
+    };
+    let new_fetcher = match rebuilt_fetcher(&new, fetcher) {
+        Ok(rebuilt) => rebuilt,
+        Err(err) => return refuse(format!("cannot apply the new [fetch] settings: {err}"), old),
+    };
+    let added = new
+        .feeds
+        .iter()
+        .filter(|f| !old.feeds.iter().any(|o| o.url == f.url))
+        .count();
+    let removed = old
+        .feeds
+        .iter()
+        .filter(|o| !new.feeds.iter().any(|f| f.url == o.url))
+        .count();
+    let restart = needs_restart(&old, &new);
+    tracing::info!(
+        feeds = new.feeds.len(),
+        added,
+        removed,
+        fetcher_rebuilt = new_fetcher.is_some(),
+        "reloaded the config"
+    );
+    let status = if restart.is_empty() {
+        format!("reloaded: {} feeds", new.feeds.len())
+    } else {
+        let keys = restart.join(", ");
+        tracing::warn!(
+            keys,
+            "these settings changed but take effect only after a restart"
+        );
+        format!(
+            "reloaded: {} feeds; restart to apply {keys}",
+            new.feeds.len()
+        )
+    };
+    notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
+    (new, new_fetcher)
+}
+
+/// A fetcher for `config`'s `[fetch]` settings when they differ from `current`'s; `None` when
+/// they are the same.
+fn rebuilt_fetcher(
+    config: &Config,
+    current: &Fetcher,
+) -> Result<Option<Fetcher>, crate::fetch::FetchError> {
+    let options = fetch_options(config);
+    if &options == current.options() {
+        return Ok(None);
+    }
+    Fetcher::new(options).map(Some)
+}
+
+/// The settings read only when the daemon starts that differ between `old` and `new`.
+fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
+    [
+        ("database", old.database != new.database),
+        ("taxonomy", old.taxonomy != new.taxonomy),
+        ("[stories]", old.stories != new.stories),
+    ]
+    .into_iter()
+    .filter_map(|(key, changed)| changed.then_some(key))
+    .collect()
 }
 
 /// Until the earliest next fetch among the configured feeds, between 1 s and a minute.
@@ -409,4 +467,48 @@ impl Signals {
 enum SignalEvent {
     Stop,
     Reload,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(fetch: &str) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mirsad.toml");
+        std::fs::write(
+            &path,
+            format!("[fetch]\n{fetch}\n[[feeds]]\nurl = \"https://a.example/feed\"\n"),
+        )
+        .unwrap();
+        Config::load(&path).unwrap()
+    }
+
+    /// Issue 15, point 8: SIGHUP kept the old `[fetch]`, the guard switch among it.
+    #[test]
+    fn a_reload_rebuilds_the_fetcher_when_fetch_settings_change_and_the_guard_comes_back() {
+        let open = config("allow_private_redirects = true\nuser_agent = \"one/1\"");
+        let fetcher = Fetcher::new(fetch_options(&open)).unwrap();
+        assert!(rebuilt_fetcher(&open, &fetcher).unwrap().is_none());
+        let guarded = config("user_agent = \"two/2\"\nmax_body = 1000");
+        let rebuilt = rebuilt_fetcher(&guarded, &fetcher)
+            .unwrap()
+            .expect("rebuilt");
+        assert!(!rebuilt.options().allow_private_redirects);
+        assert_eq!(rebuilt.options().user_agent, "two/2");
+        assert_eq!(rebuilt.options().max_body, 1000);
+        // Settings the client cannot be built from refuse the reload instead of being ignored.
+        let broken = config("user_agent = \"bad\\u0007agent\"");
+        assert!(rebuilt_fetcher(&broken, &fetcher).is_err());
+    }
+
+    #[test]
+    fn settings_read_only_at_start_are_named() {
+        let old = config("");
+        let mut new = old.clone();
+        assert!(needs_restart(&old, &new).is_empty());
+        new.stories.enabled = !new.stories.enabled;
+        new.taxonomy = Some("other.toml".into());
+        assert_eq!(needs_restart(&old, &new), ["taxonomy", "[stories]"]);
+    }
 }

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use super::sanitize::{clean_title, sanitize_html};
+use super::sanitize::{clean_title, safe_links, sanitize_html};
 use super::xml::{self, XmlWriter};
 use super::{ExportError, FeedMeta, entry_id, entry_updated};
 use crate::store::ExportItem;
@@ -49,7 +49,7 @@ pub(super) fn write(
         "mirsad",
     )?;
     for item in items {
-        entry(&mut w, item)?;
+        entry(&mut w, &safe_links(item))?;
     }
     xml::close(&mut w, "feed")?;
     xml::end_document(w)?;
@@ -99,7 +99,8 @@ fn entry(w: &mut XmlWriter<'_>, item: &ExportItem) -> Result<(), ExportError> {
         }
         None => {}
     }
-    if let Some(feed) = item.feeds.first() {
+    // `safe_links` empties a feed URL that is not http(s); the source's id and self link need one.
+    if let Some(feed) = item.feeds.first().filter(|f| !f.url.is_empty()) {
         xml::open(w, "source", &[])?;
         xml::text(w, "id", &[], &feed.url)?;
         xml::text(w, "title", &[], &clean_title(feed.display_name()))?;

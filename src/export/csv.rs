@@ -47,7 +47,7 @@ pub(super) fn write(
         .from_writer(out);
     writer.write_record(CSV_HEADER)?;
     for item in items {
-        let cells = row(item);
+        let cells = row(&super::sanitize::safe_links(item));
         writer.write_record(
             cells
                 .iter()

@@ -21,7 +21,9 @@ struct Line<'a> {
 pub(super) fn write(items: &[ExportItem], out: &mut dyn Write) -> Result<(), ExportError> {
     let mut out = std::io::BufWriter::new(out);
     for item in items {
-        // Only the title changes: bidi overrides are removed, as in every export.
+        // Links that are not http(s) are removed, as in every export.
+        let item = &*super::sanitize::safe_links(item);
+        // The title loses bidi overrides, as in every export.
         let cleaned;
         let item = if item.title.chars().any(is_bidi_control) {
             cleaned = ExportItem {

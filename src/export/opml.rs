@@ -95,8 +95,12 @@ pub fn write_opml(feeds: &[OpmlFeed], title: &str, out: &mut dyn Write) -> Resul
             ("title", title.as_str()),
             ("xmlUrl", feed.xml_url.as_str()),
         ];
-        if let Some(html) = &feed.html_url {
-            attrs.push(("htmlUrl", html.as_str()));
+        if let Some(html) = feed
+            .html_url
+            .as_deref()
+            .and_then(super::sanitize::http_link)
+        {
+            attrs.push(("htmlUrl", html));
         }
         xml::empty(&mut w, "outline", &attrs)?;
     }

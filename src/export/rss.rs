@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::sanitize::{clean_title, escape_html, sanitize_html};
+use super::sanitize::{clean_title, escape_html, safe_links, sanitize_html};
 use super::xml::{self, XmlWriter};
 use super::{ExportError, FeedMeta, entry_id, entry_updated};
 use crate::store::ExportItem;
@@ -64,7 +64,7 @@ pub(super) fn write(
         )?;
     }
     for item in items {
-        rss_item(&mut w, item)?;
+        rss_item(&mut w, &safe_links(item))?;
     }
     xml::close(&mut w, "channel")?;
     xml::close(&mut w, "rss")?;
@@ -105,7 +105,8 @@ fn rss_item(w: &mut XmlWriter<'_>, item: &ExportItem) -> Result<(), ExportError>
     for tag in &item.tags {
         xml::text(w, "category", &[], &tag.tag)?;
     }
-    if let Some(feed) = item.feeds.first() {
+    // `safe_links` empties a feed URL that is not http(s); RSS's <source> needs one.
+    if let Some(feed) = item.feeds.first().filter(|f| !f.url.is_empty()) {
         xml::text(
             w,
             "source",

@@ -89,6 +89,43 @@ fn nesting_depth(html: &str) -> usize {
     deepest
 }
 
+/// `link` when it is an http(s) URL, else `None`: only web links leave mirsad. `javascript:`,
+/// `data:`, `vbscript:` (in any case, behind any leading whitespace or controls) and every other
+/// scheme are dropped, in every export.
+pub fn http_link(link: &str) -> Option<&str> {
+    let link = link.trim();
+    url::Url::parse(link)
+        .is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+        .then_some(link)
+}
+
+/// `item` with every link that is not http(s) removed (its own URL and canonical URL, its
+/// feeds' site links and URLs); borrowed unchanged in the usual case where all are.
+pub fn safe_links(item: &crate::store::ExportItem) -> Cow<'_, crate::store::ExportItem> {
+    let unsafe_link =
+        |link: &Option<String>| link.as_deref().is_some_and(|l| http_link(l).is_none());
+    let all_safe = !unsafe_link(&item.url)
+        && !unsafe_link(&item.canonical_url)
+        && item
+            .feeds
+            .iter()
+            .all(|f| !unsafe_link(&f.site_link) && http_link(&f.url).is_some());
+    if all_safe {
+        return Cow::Borrowed(item);
+    }
+    let keep = |link: &Option<String>| link.as_deref().and_then(http_link).map(str::to_owned);
+    let mut safe = item.clone();
+    safe.url = keep(&item.url);
+    safe.canonical_url = keep(&item.canonical_url);
+    for feed in &mut safe.feeds {
+        feed.site_link = keep(&feed.site_link);
+        if http_link(&feed.url).is_none() {
+            feed.url = String::new();
+        }
+    }
+    Cow::Owned(safe)
+}
+
 /// A title for display: bidi embedding/override/isolate controls removed, whitespace collapsed.
 pub fn clean_title(title: &str) -> String {
     crate::arabic::strip_bidi_controls(title)
@@ -221,6 +258,63 @@ mod tests {
             clean.len()
         );
         assert_eq!(nesting_depth("<div><br><img src=x><hr/><span/></div>"), 1);
+    }
+
+    /// Issue 15, point 4: `javascript:`, `data:` and `vbscript:` links reached feed readers.
+    #[test]
+    fn only_http_links_leave_mirsad_in_any_export() {
+        for bad in [
+            "javascript:alert(1)",
+            " JaVaScRiPt:alert(1)",
+            "\u{1}javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+            "/relative",
+        ] {
+            assert_eq!(http_link(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            http_link(" https://x.example/a "),
+            Some("https://x.example/a")
+        );
+        assert_eq!(http_link("HTTP://x.example/"), Some("HTTP://x.example/"));
+
+        let mut item = crate::export::tests_support::item("a", &["ai-infra"]);
+        item.url = Some("javascript:alert(1)".into());
+        item.canonical_url = Some("data:text/html,x".into());
+        item.feeds[0].site_link = Some("vbscript:msgbox(1)".into());
+        let meta = crate::export::FeedMeta::new("t", None, &Default::default());
+        for format in [
+            crate::export::Format::Atom,
+            crate::export::Format::Rss,
+            crate::export::Format::Jsonl,
+            crate::export::Format::Csv,
+        ] {
+            let mut out = Vec::new();
+            crate::export::write(format, std::slice::from_ref(&item), &meta, false, &mut out)
+                .unwrap();
+            let text = String::from_utf8(out).unwrap().to_lowercase();
+            for scheme in ["javascript:", "data:", "vbscript:"] {
+                assert!(!text.contains(scheme), "{format:?} kept {scheme}: {text}");
+            }
+            assert!(
+                text.contains("news.example/feed"),
+                "{format:?} lost the feed: {text}"
+            );
+        }
+        let feeds = [crate::export::opml::OpmlFeed {
+            xml_url: "https://x.example/feed".into(),
+            html_url: Some("javascript:alert(1)".into()),
+            title: Some("x".into()),
+        }];
+        let mut out = Vec::new();
+        crate::export::opml::write_opml(&feeds, "t", &mut out).unwrap();
+        let opml = String::from_utf8(out).unwrap();
+        assert!(
+            !opml.contains("javascript:") && !opml.contains("htmlUrl"),
+            "{opml}"
+        );
     }
 
     #[test]

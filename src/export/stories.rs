@@ -84,7 +84,11 @@ fn reports_html<'a>(reports: impl Iterator<Item = &'a ExportItem>) -> String {
             .map(ExportFeed::display_name)
             .unwrap_or("");
         let title = escape(&item.title);
-        let line = match item.url.as_deref().or(item.canonical_url.as_deref()) {
+        let link = [item.url.as_deref(), item.canonical_url.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(super::sanitize::http_link);
+        let line = match link {
             Some(url) => format!("<a href=\"{}\">{title}</a>", escape(url)),
             None => title,
         };

@@ -399,6 +399,17 @@ impl Fetcher {
             return Err(error);
         }
         if status == StatusCode::NOT_MODIFIED {
+            // "Not modified since what?": without validators a 304 confirms nothing, and taking
+            // it as success would show a feed that never sends its document as healthy forever.
+            if request.etag.is_none() && request.last_modified.is_none() {
+                return Err(FetchError::Http {
+                    url: progress.final_url.clone(),
+                    status: status.as_u16(),
+                    reason: "304 Not Modified to a request that sent no validators (the server \
+                             never sends the feed)"
+                        .to_owned(),
+                });
+            }
             progress.etag = progress.etag.take().or_else(|| request.etag.clone());
             progress.last_modified = progress
                 .last_modified
