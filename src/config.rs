@@ -201,7 +201,8 @@ pub mod limits {
     pub const MAX_BODY: (u64, u64) = (1024, 1024 * 1024 * 1024);
     /// `min_interval`, `max_interval`, `max_backoff` and a feed's `interval`.
     pub const INTERVAL: (Duration, Duration) = (SECOND, Duration::from_secs(365 * 86_400));
-    pub const STORY_WINDOW: (Duration, Duration) = (MINUTE, Duration::from_secs(365 * 86_400));
+    // Up to a century: re-clustering an archive of old items needs a window that long.
+    pub const STORY_WINDOW: (Duration, Duration) = (MINUTE, Duration::from_secs(36_500 * 86_400));
     pub const EXPORT_LIMIT: (usize, usize) = (1, 1_000_000);
     /// More feeds than any reader follows; a config (or an OPML import) with more is refused.
     pub const FEEDS: usize = 50_000;
@@ -229,7 +230,11 @@ impl LineIndex {
     fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&start| start <= offset);
-        let start = self.starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
         let column = text.get(start..offset).map_or(0, |l| l.chars().count()) + 1;
         (line.max(1), column)
     }
@@ -424,9 +429,8 @@ impl Config {
             source,
         };
         let bytes = crate::files::read_capped(path, MAX_CONFIG_BYTES).map_err(read_error)?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-        })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         Config::parse(&text, path)
     }
 
@@ -781,15 +785,27 @@ mod tests {
     fn absurd_durations_and_limits_are_refused_with_their_line() {
         let cases = [
             ("[fetch]\nmax_backoff = \"300000y\"\n", ":2:", "max_backoff"),
-            ("[fetch]\nmax_interval = \"300000y\"\n", ":2:", "max_interval"),
+            (
+                "[fetch]\nmax_interval = \"300000y\"\n",
+                ":2:",
+                "max_interval",
+            ),
             ("[fetch]\n\ntimeout = \"2h\"\n", ":3:", "timeout"),
             (
                 "[[feeds]]\nurl = \"https://a.com/f\"\ninterval = \"300000y\"\n",
                 ":3:",
                 "interval",
             ),
-            ("[fetch]\nconcurrency = 9223372036854775807\n", ":2:", "concurrency"),
-            ("[fetch]\nper_host = 9223372036854775807\n", ":2:", "per_host"),
+            (
+                "[fetch]\nconcurrency = 9223372036854775807\n",
+                ":2:",
+                "concurrency",
+            ),
+            (
+                "[fetch]\nper_host = 9223372036854775807\n",
+                ":2:",
+                "per_host",
+            ),
             ("[fetch]\nmax_body = \"100GiB\"\n", ":2:", "max_body"),
             ("[stories]\nwindow = \"1s\"\n", ":2:", "window"),
             (
@@ -823,8 +839,16 @@ mod tests {
         }
         let started = std::time::Instant::now();
         let message = problems(&text);
-        assert!(message.contains("test.toml:40000:"), "{}", message.get(..200).unwrap_or(&message));
-        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        assert!(
+            message.contains("test.toml:40000:"),
+            "{}",
+            message.get(..200).unwrap_or(&message)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub fn read_capped_from(reader: impl Read, max: u64) -> std::io::Result<Vec<u8>>
     if bytes.len() as u64 > max {
         return Err(std::io::Error::new(
             std::io::ErrorKind::FileTooLarge,
-            format!("more than {} MiB; this is not what mirsad reads", max / (1024 * 1024)),
+            format!(
+                "more than {} MiB; this is not what mirsad reads",
+                max / (1024 * 1024)
+            ),
         ));
     }
     Ok(bytes)
@@ -45,6 +48,9 @@ mod tests {
         std::fs::write(&path, b"abc").unwrap();
         assert_eq!(read_capped(&path, 3).unwrap(), b"abc");
         assert!(read_capped(&path, 2).is_err());
-        assert!(read_capped(dir.path(), 10).is_err(), "a directory is not a file");
+        assert!(
+            read_capped(dir.path(), 10).is_err(),
+            "a directory is not a file"
+        );
     }
 }

@@ -66,7 +66,10 @@ fn check_refuses_absurd_durations_and_limits_with_file_and_line() {
 #[test]
 fn since_300000_years_is_refused_cleanly() {
     let m = Mirsad::new();
-    m.run_ok(&["ingest"], &[support::cli::fixture("feeds/aitnews_2025_01.xml")]);
+    m.run_ok(
+        &["ingest"],
+        &[support::cli::fixture("feeds/aitnews_2025_01.xml")],
+    );
     for command in ["items", "export"] {
         let mut args = vec![command, "--since", "300000y"];
         if command == "export" {
@@ -102,7 +105,11 @@ fn a_config_of_100000_feeds_is_checked_fast_and_refused() {
     let started = Instant::now();
     let out = m.run(&["--config", &config, "check"], &[]);
     assert_refused(&out, "at most 50000");
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -124,9 +131,15 @@ fn opml_import_refuses_private_urls_newlines_and_escape_sequences_in_names() {
     assert_eq!(out.matches("loopback or private").count(), 2, "{out}");
     assert!(out.contains("control characters"), "{out}");
     let written = std::fs::read_to_string(&config).unwrap();
-    assert!(!written.contains("127.0.0.1") && !written.contains('\u{1b}'), "{written}");
+    assert!(
+        !written.contains("127.0.0.1") && !written.contains('\u{1b}'),
+        "{written}"
+    );
     let feeds = m.run_ok(&["--config", &config, "feeds"], &[]);
-    assert!(feeds.contains("evil[2Jname") && !feeds.contains('\u{1b}'), "{feeds:?}");
+    assert!(
+        feeds.contains("evil[2Jname") && !feeds.contains('\u{1b}'),
+        "{feeds:?}"
+    );
 }
 
 #[test]
@@ -140,15 +153,25 @@ fn endless_inputs_are_cut_by_bytes_read() {
     assert_refused(&ingest, "more than");
     let check = m.run(&["--config", "/dev/zero", "check"], &[]);
     assert_refused(&check, "more than");
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn export_out_writes_through_devices_and_stdout_follows_symlinks_and_refuses_directories() {
     let m = Mirsad::new();
-    m.run_ok(&["ingest"], &[support::cli::fixture("feeds/aitnews_2025_01.xml")]);
+    m.run_ok(
+        &["ingest"],
+        &[support::cli::fixture("feeds/aitnews_2025_01.xml")],
+    );
     // /dev/stdout is a link to the descriptor: the export must reach it.
-    let out = m.run(&["export", "--format", "jsonl", "--out", "/dev/stdout"], &[]);
+    let out = m.run(
+        &["export", "--format", "jsonl", "--out", "/dev/stdout"],
+        &[],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).lines().count() >= 10, "{}", stdout(&out));
     let null = m.run(&["export", "--format", "atom", "--out", "/dev/null"], &[]);
@@ -163,7 +186,12 @@ fn export_out_writes_through_devices_and_stdout_follows_symlinks_and_refuses_dir
         &["export", "--format", "csv", "--out", link.to_str().unwrap()],
         &[],
     );
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert!(std::fs::read_to_string(&target).unwrap().len() > 100);
     // A directory is refused and left alone.
     let dir = m.path("exports");
@@ -192,7 +220,10 @@ fn a_second_daemon_on_one_store_refuses_naming_the_first() {
     let lock = format!("{}.lock", m.db.display());
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::fs::read_to_string(&lock).unwrap_or_default().trim() != first.id().to_string() {
-        assert!(Instant::now() < deadline, "the first daemon never took the lock");
+        assert!(
+            Instant::now() < deadline,
+            "the first daemon never took the lock"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let second = m.run(&["--config", &config, "run", "--once"], &[]);
@@ -202,7 +233,11 @@ fn a_second_daemon_on_one_store_refuses_naming_the_first() {
     assert_eq!(stderr(&second).lines().count(), 1, "{}", stderr(&second));
     // The kernel released the lock with the process: the next daemon starts.
     let next = m.run(&["--config", &config, "run", "--once"], &[]);
-    assert!(!stderr(&next).contains("already running"), "{}", stderr(&next));
+    assert!(
+        !stderr(&next).contains("already running"),
+        "{}",
+        stderr(&next)
+    );
 }
 
 #[test]
@@ -243,9 +278,15 @@ fn far_future_and_ancient_dates_fall_back_to_first_seen_and_keep_the_raw_value()
         assert!(kept.is_some_and(|k| k.starts_with(raw)), "{title}");
     }
     let (published, _, estimated, kept) = row("real");
-    assert_eq!((published.as_str(), estimated, kept), ("2026-02-02T10:00:00Z", 0, None));
+    assert_eq!(
+        (published.as_str(), estimated, kept),
+        ("2026-02-02T10:00:00Z", 0, None)
+    );
     // They no longer match every --since.
-    let old = m.run_ok(&["items", "--since", "2026-01-01", "--until", "2026-03-01"], &[]);
+    let old = m.run_ok(
+        &["items", "--since", "2026-01-01", "--until", "2026-03-01"],
+        &[],
+    );
     assert!(old.contains("real") && !old.contains("future"), "{old}");
 }
 
@@ -268,7 +309,10 @@ fn control_characters_from_character_references_never_reach_html_or_url() {
         .unwrap();
     for (field, value) in [("url", &url), ("summary_html", &html), ("title", &title)] {
         assert!(!value.chars().any(|c| c.is_control()), "{field}: {value:?}");
-        assert!(!value.contains("&#x7;") && !value.contains("&#x1b;"), "{field}: {value:?}");
+        assert!(
+            !value.contains("&#x7;") && !value.contains("&#x1b;"),
+            "{field}: {value:?}"
+        );
     }
 }
 
@@ -291,7 +335,10 @@ fn ingest_does_not_take_a_feed_identity_from_rel_self() {
         &format!("SELECT count(*) FROM feeds WHERE url = '{victim}'"),
     );
     assert_eq!(taken, 0, "the document named another feed and became it");
-    let file_feeds: i64 = query(&m.db, "SELECT count(*) FROM feeds WHERE url LIKE 'file://%'");
+    let file_feeds: i64 = query(
+        &m.db,
+        "SELECT count(*) FROM feeds WHERE url LIKE 'file://%'",
+    );
     assert_eq!(file_feeds, 1);
 }
 
@@ -308,7 +355,10 @@ fn another_programs_database_is_refused_untouched() {
         let out = m.run(&args, &[]);
         assert_refused(&out, "another program");
     }
-    let ingest = m.run(&["ingest"], &[support::cli::fixture("feeds/aitnews_2025_01.xml")]);
+    let ingest = m.run(
+        &["ingest"],
+        &[support::cli::fixture("feeds/aitnews_2025_01.xml")],
+    );
     assert_refused(&ingest, "another program");
     assert_eq!(std::fs::read(&m.db).unwrap(), before);
 }
@@ -316,7 +366,10 @@ fn another_programs_database_is_refused_untouched() {
 #[test]
 fn feeds_marks_feeds_removed_from_the_config() {
     let m = Mirsad::new();
-    m.run_ok(&["ingest"], &[support::cli::fixture("feeds/aitnews_2025_01.xml")]);
+    m.run_ok(
+        &["ingest"],
+        &[support::cli::fixture("feeds/aitnews_2025_01.xml")],
+    );
     {
         let conn = rusqlite::Connection::open(&m.db).unwrap();
         conn.execute_batch(
@@ -325,7 +378,10 @@ fn feeds_marks_feeds_removed_from_the_config() {
         )
         .unwrap();
     }
-    let config = m.write("mirsad.toml", "[[feeds]]\nurl = \"https://kept.example/rss\"\n");
+    let config = m.write(
+        "mirsad.toml",
+        "[[feeds]]\nurl = \"https://kept.example/rss\"\n",
+    );
     let out = m.run_ok(&["--config", &config, "feeds", "--json"], &[]);
     let rows: Vec<serde_json::Value> = out
         .lines()
@@ -376,8 +432,14 @@ fn a_store_in_a_read_only_directory_can_be_read() {
         dir: tempfile::tempdir().unwrap(),
         db: db.clone(),
     };
-    writer.run_ok(&["ingest"], &[support::cli::fixture("feeds/aitnews_2025_01.xml")]);
-    assert!(!dir.join("mirsad.db-wal").exists(), "the WAL is gone after a clean close");
+    writer.run_ok(
+        &["ingest"],
+        &[support::cli::fixture("feeds/aitnews_2025_01.xml")],
+    );
+    assert!(
+        !dir.join("mirsad.db-wal").exists(),
+        "the WAL is gone after a clean close"
+    );
     std::fs::set_permissions(m.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -391,7 +453,11 @@ fn a_store_in_a_read_only_directory_can_be_read() {
         assert!(!stdout(&out).is_empty(), "{command}");
     }
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    assert_eq!(std::fs::read(&db).unwrap(), before, "reading changed nothing");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "reading changed nothing"
+    );
 }
 
 #[test]
@@ -405,7 +471,10 @@ fn a_store_this_user_may_not_read_says_permission_denied_and_fails() {
         dir: tempfile::tempdir().unwrap(),
         db: db.clone(),
     };
-    writer.run_ok(&["ingest"], &[support::cli::fixture("feeds/aitnews_2025_01.xml")]);
+    writer.run_ok(
+        &["ingest"],
+        &[support::cli::fixture("feeds/aitnews_2025_01.xml")],
+    );
     // The systemd layout: the state directory is the service user's alone.
     std::fs::set_permissions(m.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -419,4 +488,49 @@ fn a_store_this_user_may_not_read_says_permission_denied_and_fails() {
         assert!(stderr(&out).contains("sudo -u"), "{}", stderr(&out));
         assert!(!stderr(&out).contains("no database"), "{}", stderr(&out));
     }
+}
+
+#[test]
+fn the_daemon_outlives_a_store_held_busy_longer_than_its_busy_timeout() {
+    let m = Mirsad::new();
+    m.run_ok(
+        &["ingest"],
+        &[support::cli::fixture("feeds/aitnews_2025_01.xml")],
+    );
+    let config = m.write(
+        "mirsad.toml",
+        "[fetch]\nconnect_timeout = \"1s\"\ntimeout = \"2s\"\n[[feeds]]\nurl = \"http://127.0.0.1:1/a\"\n",
+    );
+    // Long maintenance in another process holds the write lock for longer than the daemon's
+    // 10 s busy timeout, from before the daemon's first write.
+    let holder = rusqlite::Connection::open(&m.db).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut daemon = m
+        .command(&["--config", &config, "run"], &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(12));
+    holder.execute_batch("COMMIT").unwrap();
+    let exited_while_busy = daemon.try_wait().unwrap();
+    let fetched = || -> i64 {
+        query(
+            &m.db,
+            "SELECT count(*) FROM feeds WHERE url = 'http://127.0.0.1:1/a' AND last_fetch_at IS NOT NULL",
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while exited_while_busy.is_none() && fetched() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let still_running = daemon.try_wait().unwrap().is_none();
+    daemon.kill().ok();
+    let out = daemon.wait_with_output().unwrap();
+    assert!(
+        exited_while_busy.is_none() && still_running,
+        "the daemon exited: {}",
+        stderr(&out)
+    );
+    assert_eq!(fetched(), 1, "the feed was retried once the store was free");
 }

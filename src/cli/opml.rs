@@ -115,5 +115,6 @@ fn import(ctx: &Context, args: &ImportArgs) -> anyhow::Result<ExitCode> {
 
 fn read_limited(path: &std::path::Path) -> anyhow::Result<String> {
     let bytes = crate::files::read_capped(path, MAX_OPML_BYTES)?;
-    String::from_utf8(bytes).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
+    String::from_utf8(bytes)
+        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
 }

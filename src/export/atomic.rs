@@ -284,14 +284,27 @@ mod tests {
         let link = dir.path().join("link.atom");
         std::os::unix::fs::symlink("real.atom", &link).unwrap();
         write_atomic(&link, None, |w| Ok(w.write_all(b"new")?)).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         // A dangling link creates its target.
         let dangling = dir.path().join("later.atom");
         std::os::unix::fs::symlink("made.atom", &dangling).unwrap();
         write_atomic(&dangling, None, |w| Ok(w.write_all(b"x")?)).unwrap();
-        assert!(fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
-        assert_eq!(fs::read_to_string(dir.path().join("made.atom")).unwrap(), "x");
+        assert!(
+            fs::symlink_metadata(&dangling)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("made.atom")).unwrap(),
+            "x"
+        );
     }
 
     #[cfg(unix)]
@@ -334,7 +347,9 @@ mod tests {
         let path = dir.path().join("out.jsonl");
         // PIDs above the kernel's maximum (4,194,304) never live.
         let stale = dir.path().join(".out.jsonl.4999999-0.tmp");
-        let live = dir.path().join(format!(".out.jsonl.{}-99.tmp", std::process::id()));
+        let live = dir
+            .path()
+            .join(format!(".out.jsonl.{}-99.tmp", std::process::id()));
         let other = dir.path().join(".other.4999999-0.tmp");
         for p in [&stale, &live, &other] {
             fs::write(p, "half").unwrap();

@@ -69,7 +69,7 @@ fn row(item: &ExportItem) -> [String; 15] {
         item.updated_at.clone().unwrap_or_default(),
         clean_title(&item.title),
         item.url.clone().unwrap_or_default(),
-        item.author.clone().unwrap_or_default(),
+        item.author.as_deref().map(clean_title).unwrap_or_default(),
         join(
             item.feeds.iter().map(|f| f.url.as_str()).collect(),
             LIST_SEP,

@@ -23,11 +23,16 @@ pub(super) fn write(items: &[ExportItem], out: &mut dyn Write) -> Result<(), Exp
     for item in items {
         // Links that are not http(s) are removed, as in every export.
         let item = &*super::sanitize::safe_links(item);
-        // The title loses bidi overrides, as in every export.
+        // Only the title and author change: bidi overrides are removed, as in every export.
         let cleaned;
-        let item = if item.title.chars().any(is_bidi_control) {
+        let author_needs_cleaning = item
+            .author
+            .as_deref()
+            .is_some_and(|a| a.chars().any(is_bidi_control));
+        let item = if item.title.chars().any(is_bidi_control) || author_needs_cleaning {
             cleaned = ExportItem {
                 title: clean_title(&item.title),
+                author: item.author.as_deref().map(clean_title),
                 ..item.clone()
             };
             &cleaned
@@ -77,5 +82,15 @@ mod tests {
         assert_eq!(a["tags"][0]["score"], 2.5);
         assert_eq!(a["categories"][0], "تقنية");
         assert_eq!(lines[1]["tags"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn bidi_controls_leave_the_author_too() {
+        let mut item = item("https://a.example/1", &[]);
+        item.author = Some("\u{202E}كاتب".into());
+        let mut out = Vec::new();
+        write(&[item], &mut out).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(line["author"], "كاتب");
     }
 }

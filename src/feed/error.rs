@@ -22,9 +22,7 @@ pub enum FeedError {
     #[error("not a feed: the document is JSON but not a JSON Feed ({detail}); check the feed URL")]
     JsonNotFeed { detail: String },
 
-    #[error(
-        "not a feed: the JSON document is broken at line {line}, column {column} ({detail}); the server may have cut the response short"
-    )]
+    #[error("not a feed: the JSON document is broken at line {line}, column {column} ({detail})")]
     BrokenJson {
         line: usize,
         column: usize,

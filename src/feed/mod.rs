@@ -241,14 +241,23 @@ fn json_error(text: &str, error: &serde_json::Error) -> FeedError {
             FeedError::JsonNotFeed { detail }
         }
         category => {
+            // Say what serde_json found ("lone leading surrogate in hex escape", "number out of
+            // range"); only a document that stops early may have been cut short.
             let detail = match category {
-                Category::Eof => "it ends in the middle of a value",
-                _ => "a syntax error",
+                Category::Eof => {
+                    "it ends in the middle of a value; the server may have cut the response short"
+                        .to_owned()
+                }
+                _ => {
+                    let message = error.to_string();
+                    let cut = message.rfind(" at line ").unwrap_or(message.len());
+                    message.get(..cut).unwrap_or(&message).to_owned()
+                }
             };
             FeedError::BrokenJson {
                 line: error.line(),
                 column: error.column(),
-                detail: detail.into(),
+                detail,
             }
         }
     }

@@ -315,9 +315,17 @@ fn numeric_reference(text: &str) -> Option<(u32, usize)> {
     };
     let len = digits
         .bytes()
-        .take_while(|b| if hex { b.is_ascii_hexdigit() } else { b.is_ascii_digit() })
+        .take_while(|b| {
+            if hex {
+                b.is_ascii_hexdigit()
+            } else {
+                b.is_ascii_digit()
+            }
+        })
         .count();
-    let number = digits.get(..len).filter(|n| !n.is_empty() && n.len() <= 8)?;
+    let number = digits
+        .get(..len)
+        .filter(|n| !n.is_empty() && n.len() <= 8)?;
     let code = u32::from_str_radix(number, if hex { 16 } else { 10 }).ok()?;
     let semicolon = usize::from(digits.as_bytes().get(len) == Some(&b';'));
     Some((code, 2 + usize::from(hex) + len + semicolon))
@@ -351,7 +359,10 @@ mod tests {
         assert_eq!(clean_markup("&#147;quote&#148; &#x81;"), "“quote” ");
         let kept = "<p>AT&amp;T &#1605; &#x645; &lt;b&gt;\t\n&#10;&#</p>";
         assert_eq!(clean_markup(kept), kept);
-        assert_eq!(clean_link("https://e.com/a\u{1b}b\u{9b}c"), "https://e.com/abc");
+        assert_eq!(
+            clean_link("https://e.com/a\u{1b}b\u{9b}c"),
+            "https://e.com/abc"
+        );
     }
 
     #[test]

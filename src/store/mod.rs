@@ -139,8 +139,7 @@ fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
 /// system says why.
 fn denied_or(path: &Path, err: StoreError) -> StoreError {
     let denied = |p: &Path| {
-        std::fs::File::open(p)
-            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        std::fs::File::open(p).is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
     };
     if matches!(err, StoreError::Open { .. } | StoreError::Sqlite(_)) && denied(path) {
         return StoreError::PermissionDenied {
@@ -188,7 +187,11 @@ impl RunLock {
                 let pid = pid.trim();
                 return Err(StoreError::Locked {
                     path: database.to_path_buf(),
-                    pid: if pid.is_empty() { "unknown".into() } else { pid.to_owned() },
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid.to_owned()
+                    },
                 });
             }
             Err(std::fs::TryLockError::Error(err)) => return Err(lock_error(err)),
@@ -225,8 +228,8 @@ impl Store {
     /// Opens an existing database without creating it (migrating it forward if needed).
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|source| open_error(path, source))?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| open_error(path, source))?;
         Self::setup(conn, path).map_err(|err| denied_or(path, err))
     }
 
@@ -235,8 +238,8 @@ impl Store {
     /// an older schema is opened for writing once to migrate it (which needs write access).
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|source| open_error(path, source))?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| open_error(path, source))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let version = match user_version(&conn) {
             Ok(version) => version,
@@ -265,8 +268,8 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(uri, flags)
-            .map_err(|source| open_error(path, source))?;
+        let conn =
+            Connection::open_with_flags(uri, flags).map_err(|source| open_error(path, source))?;
         let version = user_version(&conn).map_err(|err| denied_or(path, err))?;
         Self::reader(conn, path, version)
     }

@@ -308,7 +308,10 @@ mod tests {
         let many: String = (0..1000).map(|i| format!("w{i} ")).collect();
         let query = fts_query(&many).unwrap();
         assert_eq!(query.matches('"').count(), 2 * MAX_QUERY_TERMS);
-        assert!(fts_query(&"ب".repeat(30_000)).is_some(), "a cut never splits a character");
+        assert!(
+            fts_query(&"ب".repeat(30_000)).is_some(),
+            "a cut never splits a character"
+        );
     }
 
     #[test]
@@ -323,6 +326,10 @@ mod tests {
         let query = "البيانات ".repeat(40_000 / "البيانات ".len() + 1);
         let started = std::time::Instant::now();
         store.search(&query, &ItemFilter::default()).unwrap();
-        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

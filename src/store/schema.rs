@@ -158,6 +158,10 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     }
     tx.pragma_update(None, "user_version", LATEST_VERSION)?;
     tx.commit()?;
-    tracing::info!(from = current, to = LATEST_VERSION, "migrated the store schema");
+    tracing::info!(
+        from = current,
+        to = LATEST_VERSION,
+        "migrated the store schema"
+    );
     Ok(())
 }

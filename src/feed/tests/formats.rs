@@ -170,3 +170,18 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn broken_json_says_what_is_wrong_not_that_it_was_cut_short() {
+    let surrogate = r#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","title":"\ud800x"}]}"#;
+    let huge =
+        r#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":1e400}]}"#;
+    for (doc, expected) in [(surrogate, "hex escape"), (huge, "number out of range")] {
+        let message = parse(doc.as_bytes(), None).unwrap_err().to_string();
+        assert!(message.contains(expected), "{message}");
+        assert!(!message.contains("cut the response short"), "{message}");
+    }
+    let cut = r#"{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"#;
+    let message = parse(cut.as_bytes(), None).unwrap_err().to_string();
+    assert!(message.contains("cut the response short"), "{message}");
+}
