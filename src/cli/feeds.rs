@@ -67,7 +67,10 @@ pub fn run(ctx: &Context, args: &FeedsArgs) -> anyhow::Result<ExitCode> {
 
 /// Configured feeds first (in config order, with their stored state), then feeds that are only
 /// in the store (ingested files, feeds since removed from the config).
-fn merge(configured: &[crate::config::FeedConfig], mut stored: Vec<FeedRow>) -> Vec<FeedRow> {
+pub(crate) fn merge(
+    configured: &[crate::config::FeedConfig],
+    mut stored: Vec<FeedRow>,
+) -> Vec<FeedRow> {
     let mut rows = Vec::with_capacity(configured.len() + stored.len());
     for feed in configured {
         let mut row = match stored.iter().position(|s| s.url == feed.url) {
