@@ -22,6 +22,7 @@ pub struct Config {
     pub stories: StoriesConfig,
     pub export: ExportConfig,
     pub exports: Vec<LiveExport>,
+    pub http: HttpConfig,
     /// Where the config was loaded from; relative paths in it are relative to its directory.
     pub source: PathBuf,
 }
@@ -105,6 +106,25 @@ pub struct LiveExport {
 /// A config larger than this is not one a person wrote (50,000 feeds take about 3 MB).
 const MAX_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
 
+/// `[http]`: the web pages, API and metrics the daemon serves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpConfig {
+    /// Where to listen; `None` (an empty `listen`) turns the server off.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The bearer token (or basic-auth password) every request must carry; required to listen
+    /// on anything but loopback.
+    pub token: Option<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> HttpConfig {
+        HttpConfig {
+            listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
+            token: None,
+        }
+    }
+}
+
 const EXPORT_FORMATS: [&str; 4] = ["atom", "rss", "jsonl", "csv"];
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +154,15 @@ struct RawConfig {
     export: RawExport,
     #[serde(default)]
     exports: Vec<RawLiveExport>,
+    #[serde(default)]
+    http: RawHttp,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: Option<Spanned<String>>,
+    token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -545,6 +574,7 @@ impl Config {
                 title: export.title,
             });
         }
+        let http = check_http(&mut check, raw.http);
         if !check.problems.is_empty() {
             return Err(ConfigError::Invalid {
                 problems: check.problems,
@@ -562,8 +592,35 @@ impl Config {
                 public_url: raw.export.public_url,
             },
             exports,
+            http,
             source: source.to_path_buf(),
         })
+    }
+}
+
+/// `listen` is an address with a port; an empty one turns the server off. An empty token is
+/// no token.
+fn check_http(check: &mut Checker<'_>, raw: RawHttp) -> HttpConfig {
+    let listen = match &raw.listen {
+        None => HttpConfig::default().listen,
+        Some(text) if text.get_ref().trim().is_empty() => None,
+        Some(text) => match text.get_ref().trim().parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                check.problem(
+                    text.span(),
+                    format!(
+                        "`listen = \"{}\"` is not an address with a port; write it like \"127.0.0.1:8080\" (or \"\" to turn the web server off)",
+                        text.get_ref()
+                    ),
+                );
+                None
+            }
+        },
+    };
+    HttpConfig {
+        listen,
+        token: raw.token.filter(|t| !t.trim().is_empty()),
     }
 }
 
@@ -848,6 +905,26 @@ mod tests {
             started.elapsed() < Duration::from_secs(10),
             "{:?}",
             started.elapsed()
+        );
+    }
+
+
+    #[test]
+    fn http_listens_on_loopback_by_default_and_empty_turns_it_off() {
+        let config = parse("").unwrap();
+        assert_eq!(config.http.listen.unwrap().to_string(), "127.0.0.1:8080");
+        let off = parse("[http]\nlisten = \"\"\ntoken = \"\"\n").unwrap();
+        assert_eq!(
+            off.http,
+            HttpConfig {
+                listen: None,
+                token: None
+            }
+        );
+        let err = problems("[http]\nlisten = \"localhost\"\n");
+        assert!(
+            err.contains("test.toml:2:10") && err.contains("127.0.0.1:8080"),
+            "{err}"
         );
     }
 

@@ -7,6 +7,9 @@
 //! config ─▶ daemon ─▶ fetch ─▶ feed ─▶ arabic ─▶ dedup ─▶ tagger ─▶ store ─▶ query / export
 //! ```
 //!
+//! [`web`] serves pages, a JSON API, live feeds and metrics from the store, inside the daemon or
+//! alone (`mirsad serve`).
+//!
 //! [`pipeline`] runs one document through parse → normalize → dedup → tag → store; `mirsad ingest`
 //! and the daemon share it, only the source of the bytes differs.
 
@@ -26,3 +29,4 @@ pub mod store;
 pub mod stories;
 pub mod tagger;
 pub mod time;
+pub mod web;

@@ -40,6 +40,45 @@ pub fn is_stale(store: &Store, tagger: &Tagger) -> Result<bool, StoreError> {
     }
 }
 
+/// What the analyst says about one item's tags (`mirsad label`, the web item page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Tags judged right and tags judged wrong (`ai-infra` wrong: not AI infrastructure).
+    Judge {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    /// Withdraw every judgement on the item.
+    Clear,
+}
+
+/// Records `verdict` on item `item_id` and retags the item at once, in one transaction, so its
+/// stored tags agree with the judgement before anyone reads them.
+pub fn record_judgement(
+    store: &mut Store,
+    tagger: &Tagger,
+    item_id: i64,
+    verdict: &Verdict,
+) -> Result<(), StoreError> {
+    let version = tagger.taxonomy().version().to_owned();
+    let now = crate::time::now();
+    let subject = store
+        .tag_subjects(item_id.saturating_sub(1), 1)?
+        .into_iter()
+        .find(|s| s.id == item_id)
+        .ok_or(StoreError::NoSuchItem(item_id))?;
+    let writer = store.writer()?;
+    match verdict {
+        Verdict::Clear => {
+            writer.clear_judgement(item_id)?;
+        }
+        Verdict::Judge { add, remove } => writer.judge(item_id, add, remove, &now)?,
+    }
+    let tags = stored_tags(tagger, &subject.title, &subject.body);
+    writer.replace_tags(item_id, &tags, &version, &now)?;
+    writer.commit()
+}
+
 /// Retags every item. `store` is called once per batch for the store to use; `on_batch` hears
 /// how many items each batch covered.
 pub fn retag_all<G: DerefMut<Target = Store>>(

@@ -18,7 +18,10 @@ fn body(name: &str) -> Vec<u8> {
 
 /// A config listing `urls`, with short timeouts so misbehaving servers cost seconds.
 fn config(m: &Mirsad, urls: &[String], fetch_extra: &str) -> String {
-    let mut text = format!("[fetch]\ntimeout = \"3s\"\nconnect_timeout = \"1s\"\n{fetch_extra}\n");
+    // No web server: daemons of parallel tests would all want the default port.
+    let mut text = format!(
+        "[fetch]\ntimeout = \"3s\"\nconnect_timeout = \"1s\"\n{fetch_extra}\n[http]\nlisten = \"\"\n"
+    );
     for url in urls {
         text.push_str(&format!("[[feeds]]\nurl = \"{url}\"\ninterval = \"1h\"\n"));
     }

@@ -63,7 +63,7 @@ pub fn run(ctx: &Context, args: &FeedsArgs) -> anyhow::Result<ExitCode> {
 /// Configured feeds first (in config order, with their stored state), then feeds that are only
 /// in the store: ingested files, and feeds since removed from the config (marked `removed`
 /// when there is a config to compare with).
-fn merge(
+pub(crate) fn merge(
     configured: Option<&[crate::config::FeedConfig]>,
     mut stored: Vec<FeedRow>,
 ) -> Vec<FeedRow> {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Context;
 use super::output::print_json_lines;
-use crate::pipeline::stored_tags;
+use crate::retag::{Verdict, record_judgement};
 use crate::store::{JudgedItem, Store};
 use crate::tagger::{SUBTOPICS, UMBRELLA};
 
@@ -84,23 +84,14 @@ pub fn run_label(ctx: &Context, args: &LabelArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let tagger = ctx.tagger()?;
-    let version = tagger.version().to_owned();
     let mut store = ctx.open_existing_store()?;
-    let now = crate::time::now();
-    let subject = store
-        .tag_subjects(args.item - 1, 1)?
-        .into_iter()
-        .find(|s| s.id == args.item)
-        .ok_or(crate::store::StoreError::NoSuchItem(args.item))?;
-    let writer = store.writer()?;
-    if args.clear {
-        writer.clear_judgement(args.item)?;
+    let verdict = if args.clear {
+        Verdict::Clear
     } else {
-        writer.judge(args.item, &add, &remove, &now)?;
-    }
-    let tags = stored_tags(&tagger, &subject.title, &subject.body);
-    writer.replace_tags(args.item, &tags, &version, &now)?;
-    writer.commit().context("cannot record the judgement")?;
+        Verdict::Judge { add, remove }
+    };
+    record_judgement(&mut store, &tagger, args.item, &verdict)
+        .context("cannot record the judgement")?;
     print_result(&store, args)
 }
 

@@ -14,6 +14,7 @@ mod opml;
 mod output;
 mod retag;
 mod run;
+mod serve;
 mod stats;
 mod story;
 mod tag;
@@ -25,6 +26,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 pub use context::Context;
+pub(crate) use feeds::merge as merge_feeds;
+pub(crate) use items::parse_time;
+pub(crate) use label::parse_tag;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,6 +62,9 @@ pub struct Cli {
 pub enum Command {
     /// Poll the configured feeds forever (the daemon), or one cycle with --once.
     Run(run::RunArgs),
+    /// Serve the web pages, JSON API, live feeds and metrics of a store, without polling (works
+    /// on a read-only database file). `mirsad run` serves them too, at [http] listen.
+    Serve(serve::ServeArgs),
     /// Run the whole pipeline on local feed documents (RSS, Atom, JSON Feed); `-` reads stdin.
     Ingest(ingest::IngestArgs),
     /// List stored items, newest first.
@@ -152,6 +159,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::new(cli.config.clone(), cli.db.clone());
     match cli.command {
         Command::Run(args) => run::run(&ctx, &args),
+        Command::Serve(args) => serve::run(&ctx, &args),
         Command::Ingest(args) => ingest::run(&ctx, &args),
         Command::Items(args) => items::run_items(&ctx, &args),
         Command::Search(args) => items::run_search(&ctx, &args),

@@ -11,6 +11,9 @@ use crate::daemon::{self, RunOptions};
 use crate::pipeline::Pipeline;
 use crate::store::RunLock;
 
+/// Added to `[fetch] max_interval` for `/healthz`: time for a due feed's cycle to finish.
+const STALE_SLACK: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Run one cycle (the feeds that are due) and exit.
@@ -48,6 +51,22 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
         feeds = config.feeds.len(),
         "mirsad starting"
     );
+    // The web server starts first, so a refusal (no token beyond loopback, port taken) stops
+    // `run` before any fetch. One cycle (--once) serves nothing.
+    if !args.once
+        && let Some(listen) = config.http.listen
+    {
+        // A feed is fetched at least every max_interval unless it backs off; past that plus
+        // a cycle's slack, no fetch at all means the daemon is stuck.
+        let stale_after = config.fetch.max_interval + STALE_SLACK;
+        let options = super::serve::web_options(ctx, Some(&config), listen, Some(stale_after))?;
+        let server = runtime.block_on(crate::web::bind(options))?;
+        runtime.spawn(async move {
+            if let Err(err) = server.run(std::future::pending()).await {
+                tracing::error!(error = %err, "the web server stopped");
+            }
+        });
+    }
     let summary = runtime.block_on(daemon::run(
         ctx.config_path(),
         config,

@@ -8,6 +8,7 @@ mod export;
 mod feeds;
 mod items;
 mod judgements;
+mod pages;
 mod query;
 mod schema;
 mod stats;
@@ -23,6 +24,7 @@ pub use export::{ExportFeed, ExportItem, ExportTag};
 pub use feeds::{FeedRow, FeedState, FeedStatus};
 pub use items::{ItemRecord, StoredTag, UpsertOutcome, Writer};
 pub use judgements::{JudgedItem, Judgement};
+pub use pages::{Keyset, StoreCounts, TagCount};
 pub use query::{ItemFilter, ItemRow};
 pub use schema::LATEST_VERSION;
 pub use stats::{DayStats, FeedStats, Stats, TagStats};
@@ -81,6 +83,12 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "the database has schema version {found}, older than this mirsad's {supported}, and it \
+         was opened read-only so it cannot be migrated: open it once with a writable `mirsad` \
+         command (e.g. `mirsad stats`)"
+    )]
+    TooOld { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
     #[error("no item with id {0} in the database (see `mirsad items` or `mirsad search` for ids)")]
@@ -293,6 +301,65 @@ impl Store {
         })
     }
 
+    /// Opens an existing database for reading only: no migration, no journal-mode change, and
+    /// `query_only` on, so nothing done through it can write. A database whose directory is
+    /// read-only (a copy on another machine, a read-only mount) has no `-shm` file to share; it
+    /// is then opened as immutable, which is right for a file nobody writes.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        match Self::open_reader(path, false) {
+            Err(StoreError::Open { source, .. })
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+                ) =>
+            {
+                Self::open_reader(path, true)
+            }
+            other => other,
+        }
+    }
+
+    fn open_reader(path: &Path, immutable: bool) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let uri = reader_uri(path, immutable);
+        let conn = Connection::open_with_flags(&uri, flags).map_err(open_error)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // The first read is where a missing -shm shows: report it as an open error.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(open_error)?;
+        if version > LATEST_VERSION {
+            return Err(StoreError::TooNew {
+                found: version,
+                supported: LATEST_VERSION,
+            });
+        }
+        if version < LATEST_VERSION {
+            return Err(StoreError::TooOld {
+                found: version,
+                supported: LATEST_VERSION,
+            });
+        }
+        conn.pragma_update(None, "query_only", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A handle that stops the statement running on this connection from another thread (the
+    /// web server's time limit).
+    pub fn interrupt_handle(&self) -> rusqlite::InterruptHandle {
+        self.conn.get_interrupt_handle()
+    }
+
     /// An in-memory store, for tests and benchmarks.
     pub fn in_memory() -> Result<Store, StoreError> {
         Self::setup(Connection::open_in_memory()?, Path::new(":memory:"))
@@ -420,9 +487,61 @@ impl Store {
     }
 }
 
+/// What a `file:` URI cannot hold as is (non-ASCII is always encoded).
+const URI_RESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#');
+
+/// A `file:` URI for `path`, `immutable=1` when asked.
+fn reader_uri(path: &Path, immutable: bool) -> String {
+    let path = path.to_string_lossy();
+    let encoded = percent_encoding::utf8_percent_encode(&path, URI_RESERVED);
+    let query = if immutable { "?immutable=1" } else { "" };
+    format!("file:{encoded}{query}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_only_store_reads_and_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a b%#?.db");
+        Store::open(&path).unwrap().set_meta("k", "v").unwrap();
+        let reader = Store::open_read_only(&path).unwrap();
+        assert_eq!(reader.meta("k").unwrap().as_deref(), Some("v"));
+        let err = reader.set_meta("k", "w").unwrap_err();
+        assert!(
+            matches!(err, StoreError::Sqlite(_) | StoreError::ReadOnly(_)),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_database_in_a_read_only_directory_opens_as_immutable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("ro");
+        let path = sub.join("m.db");
+        Store::open(&path).unwrap().set_meta("k", "v").unwrap();
+        for file in std::fs::read_dir(&sub).unwrap() {
+            let file = file.unwrap().path();
+            if file != path {
+                std::fs::remove_file(file).unwrap();
+            }
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o555)).unwrap();
+        if std::fs::write(sub.join("probe"), "").is_ok() {
+            // Privileged (root): permissions do not bind, so there is nothing to prove here.
+            std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+            eprintln!("skipped: running with privileges that ignore a read-only directory");
+            return;
+        }
+        let reader = Store::open_read_only(&path);
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(reader.unwrap().meta("k").unwrap().as_deref(), Some("v"));
+    }
 
     #[test]
     fn fresh_store_is_at_latest_version_in_wal_mode() {

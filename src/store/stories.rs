@@ -384,7 +384,7 @@ impl Writer<'_> {
     }
 }
 
-const SELECT_STORIES: &str = "SELECT s.id, coalesce(r.title, ''), r.url,
+pub(super) const SELECT_STORIES: &str = "SELECT s.id, coalesce(r.title, ''), r.url,
     s.representative_item_id, s.first_seen_at, s.last_seen_at,
     (SELECT count(*) FROM items i WHERE i.story_id = s.id),
     (SELECT group_concat(url, char(31)) FROM (SELECT DISTINCT f.url FROM items i
@@ -397,7 +397,7 @@ const SELECT_STORIES: &str = "SELECT s.id, coalesce(r.title, ''), r.url,
        JOIN item_tags t ON t.item_id = i.id WHERE i.story_id = s.id ORDER BY t.tag))
     FROM stories s LEFT JOIN items r ON r.id = s.representative_item_id";
 
-fn story_row(row: &Row<'_>) -> rusqlite::Result<StoryRow> {
+pub(super) fn story_row(row: &Row<'_>) -> rusqlite::Result<StoryRow> {
     Ok(StoryRow {
         id: row.get(0)?,
         title: row.get(1)?,

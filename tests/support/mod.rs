@@ -6,3 +6,4 @@ pub mod cli;
 pub mod http_server;
 pub mod process;
 pub mod store;
+pub mod web;
