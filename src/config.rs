@@ -908,7 +908,6 @@ mod tests {
         );
     }
 
-
     #[test]
     fn http_listens_on_loopback_by_default_and_empty_turns_it_off() {
         let config = parse("").unwrap();

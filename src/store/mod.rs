@@ -83,12 +83,6 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "the database has schema version {found}, older than this mirsad's {supported}, and it \
-         was opened read-only so it cannot be migrated: open it once with a writable `mirsad` \
-         command (e.g. `mirsad stats`)"
-    )]
-    TooOld { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
     #[error("no item with id {0} in the database (see `mirsad items` or `mirsad search` for ids)")]
@@ -294,58 +288,7 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// Opens an existing database for reading only: no migration, no journal-mode change, and
-    /// `query_only` on, so nothing done through it can write. A database whose directory is
-    /// read-only (a copy on another machine, a read-only mount) has no `-shm` file to share; it
-    /// is then opened as immutable, which is right for a file nobody writes.
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        match Self::open_reader(path, false) {
-            Err(StoreError::Open { source, .. })
-                if matches!(
-                    source.sqlite_error_code(),
-                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
-                ) =>
-            {
-                Self::open_reader(path, true)
-            }
-            other => other,
-        }
-    }
-
-    fn open_reader(path: &Path, immutable: bool) -> Result<Store, StoreError> {
-        let open_error = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let uri = reader_uri(path, immutable);
-        let conn = Connection::open_with_flags(&uri, flags).map_err(open_error)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        // The first read is where a missing -shm shows: report it as an open error.
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(open_error)?;
-        if version > LATEST_VERSION {
-            return Err(StoreError::TooNew {
-                found: version,
-                supported: LATEST_VERSION,
-            });
-        }
-        if version < LATEST_VERSION {
-            return Err(StoreError::TooOld {
-                found: version,
-                supported: LATEST_VERSION,
-            });
-        }
+        // Nothing done through a reader can write, whatever a caller asks of it.
         conn.pragma_update(None, "query_only", "ON")?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Store {
@@ -485,18 +428,6 @@ impl Store {
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
-}
-
-/// What a `file:` URI cannot hold as is (non-ASCII is always encoded).
-const URI_RESERVED: &percent_encoding::AsciiSet =
-    &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#');
-
-/// A `file:` URI for `path`, `immutable=1` when asked.
-fn reader_uri(path: &Path, immutable: bool) -> String {
-    let path = path.to_string_lossy();
-    let encoded = percent_encoding::utf8_percent_encode(&path, URI_RESERVED);
-    let query = if immutable { "?immutable=1" } else { "" };
-    format!("file:{encoded}{query}")
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ async fn search(State(app): State<Shared>, Query(params): Query<SearchParams>) -
 /// Configured and stored feeds with their health, as `mirsad feeds --json`.
 async fn feeds(State(app): State<Shared>) -> ApiResult {
     let stored = app.db.read(|store| Ok(store.feeds()?)).await?;
-    let rows = crate::cli::merge_feeds(&app.feeds, stored);
+    let rows = crate::cli::merge_feeds(Some(&app.feeds), stored);
     Ok(Json(json!({ "feeds": rows })))
 }
 

@@ -541,7 +541,7 @@ pub async fn story(State(app): State<Shared>, Path(id): Path<i64>) -> PageResult
 /// The feeds' health: failing feeds first, the last error in words.
 pub async fn feeds(State(app): State<Shared>) -> PageResult {
     let stored = app.db.read(|store| Ok(store.feeds()?)).await?;
-    let rows = failing_first(crate::cli::merge_feeds(&app.feeds, stored));
+    let rows = failing_first(crate::cli::merge_feeds(Some(&app.feeds), stored));
     let body = html! {
         h1 { "المصادر" }
         table.feeds {
@@ -580,6 +580,7 @@ fn failing_first(mut rows: Vec<FeedRow>) -> Vec<FeedRow> {
         FeedStatus::Never => (1, 0),
         FeedStatus::Ok => (2, 0),
         FeedStatus::Disabled => (3, 0),
+        FeedStatus::Removed => (4, 0),
     });
     rows
 }
@@ -590,6 +591,7 @@ fn status_label(status: FeedStatus) -> &'static str {
         FeedStatus::Error => "يفشل",
         FeedStatus::Disabled => "معطّل",
         FeedStatus::Never => "لم يُجلب بعد",
+        FeedStatus::Removed => "أزيل من الإعدادات",
     }
 }
 
