@@ -182,16 +182,33 @@ impl Writer<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The earliest reported `limit` items in no story yet: written since the last settling (or
-    /// while stories were off).
-    pub fn unsettled_subjects(&self, limit: usize) -> Result<Vec<StorySubject>, StoreError> {
+    /// The items in no story yet (written since the last settling, or while stories were
+    /// off), without their text: settling orders them itself and reads the earliest.
+    pub fn unsettled_keys(&self) -> Result<Vec<StoryKey>, StoreError> {
         let sql = format!(
-            "{SELECT_SUBJECTS} WHERE i.story_id IS NULL ORDER BY {REPORTED_AT}, i.identity LIMIT ?1"
+            "SELECT i.id, {REPORTED_AT}, i.identity, i.story_id FROM items i
+             WHERE i.story_id IS NULL"
         );
         let mut stmt = self.tx().prepare_cached(&sql)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map([limit], subject)?;
+        let rows = stmt.query_map([], |row| {
+            Ok(StoryKey {
+                id: row.get(0)?,
+                reported_at: row.get(1)?,
+                identity: row.get(2)?,
+                story_id: row.get(3)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One item as the clusterer reads it.
+    pub fn story_subject(&self, item_id: i64) -> Result<Option<StorySubject>, StoreError> {
+        let sql = format!("{SELECT_SUBJECTS} WHERE i.id = ?1");
+        Ok(self
+            .tx()
+            .prepare_cached(&sql)?
+            .query_row([item_id], subject)
+            .optional()?)
     }
 
     /// Every item's id, report time, identity and story, without its text (re-clustering

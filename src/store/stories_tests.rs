@@ -241,12 +241,14 @@ fn settled_and_unsettled_subjects_are_told_apart() {
         .collect();
     recent.sort_unstable();
     assert_eq!(recent, [items[0], items[1]]);
-    let unsettled = w.unsettled_subjects(10).unwrap();
+    let unsettled = w.unsettled_keys().unwrap();
     assert_eq!(unsettled.len(), 1);
     assert_eq!(
         (unsettled[0].id, unsettled[0].identity.as_str()),
         (new, "new")
     );
+    let subject = w.story_subject(new).unwrap().unwrap();
+    assert_eq!((subject.title.as_str(), subject.story_id), ("new", None));
     let between = w
         .settled_subjects_between("2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z")
         .unwrap();

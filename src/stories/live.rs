@@ -221,11 +221,25 @@ impl Stories {
             let mut guard = store();
             let writer = guard.writer()?;
             let mark = writer.stories_mark()?;
-            let unsettled = writer.unsettled_subjects(self.batch)?;
-            if unsettled.is_empty() {
+            // The earliest in the clusterer's own order, so each batch starts after the last.
+            let mut keys: Vec<(OrderKey, i64)> = writer
+                .unsettled_keys()?
+                .into_iter()
+                .map(|k| {
+                    let at = crate::time::parse(&k.reported_at).unwrap_or(DateTime::UNIX_EPOCH);
+                    (OrderKey::new(at, &k.identity), k.id)
+                })
+                .collect();
+            if keys.is_empty() {
                 return Ok((summary, false));
             }
-            let more = unsettled.len() == self.batch;
+            keys.sort_unstable();
+            let more = keys.len() > self.batch;
+            keys.truncate(self.batch);
+            let mut unsettled = Vec::with_capacity(keys.len());
+            for (_, id) in keys {
+                unsettled.extend(writer.story_subject(id)?);
+            }
             let loaded = state.take().filter(|l| l.mark == mark);
             (self.plan(&writer, unsettled, mark, loaded)?, more)
         };
