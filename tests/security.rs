@@ -291,3 +291,31 @@ async fn a_feed_answering_304_without_having_sent_a_document_is_shown_as_failing
     let feeds = m.run_ok(&["--config", &cfg, "feeds"], &[]);
     assert!(feeds.contains("no validators"), "{feeds}");
 }
+
+/// Issue 15, point 25: without CA certificates mirsad refused to start ("builder error"), even
+/// for plain-http feeds. Now it starts, the http feed is fetched, and only the https feed
+/// fails, naming the cause. (No connection is made to the https URL.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_ca_certificates_http_feeds_work_and_https_feeds_fail_naming_the_cause() {
+    let server = TestServer::start().await;
+    server.route(
+        "/a",
+        Route::ok(rss(&[("خبر", "https://outlet.example/1", "نص")])),
+    );
+    let m = Mirsad::new();
+    let https = server.url("/b").replace("http://", "https://");
+    let cfg = config(&m, &[server.url("/a"), https.clone()], "", "");
+    let mut cmd = m.command(&["--config", &cfg, "run", "--once", "--all"], &[]);
+    cmd.env("SSL_CERT_FILE", m.path("no-such-bundle.pem"))
+        .env("SSL_CERT_DIR", m.path("no-such-dir"));
+    let out = support::cli::run_bounded(cmd, None);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("1 fetched") && text.contains("1 failed"),
+        "{text}"
+    );
+    assert_eq!(server.hits("/b"), 0);
+    let feeds = m.run_ok(&["--config", &cfg, "feeds"], &[]);
+    assert!(feeds.contains("CA certificates"), "{feeds}");
+}
