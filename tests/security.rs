@@ -319,3 +319,38 @@ async fn without_ca_certificates_http_feeds_work_and_https_feeds_fail_naming_the
     let feeds = m.run_ok(&["--config", &cfg, "feeds"], &[]);
     assert!(feeds.contains("CA certificates"), "{feeds}");
 }
+
+/// Issue 15, points 26 and 27: under journald every line arrived at info priority, and a failed
+/// fetch logged two lines (a TLS failure three). Now each line carries its priority and each
+/// failed fetch is one warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_journald_lines_carry_priorities_and_a_failed_fetch_is_one_warning() {
+    let server = TestServer::start().await;
+    server.route("/broken", Route::status(500));
+    server.route("/tls", Route::ok("not tls"));
+    let m = Mirsad::new();
+    let broken = server.url("/broken");
+    let tls = server.url("/tls").replace("http://", "https://");
+    let cfg = config(&m, &[broken.clone(), tls.clone()], "", "");
+    let mut cmd = m.command(&["--config", &cfg, "run", "--once", "--all"], &[]);
+    cmd.env("JOURNAL_STREAM", "8:1234");
+    let out = support::cli::run_bounded(cmd, None);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    for url in [&broken, &tls] {
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains(url.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 1, "{url}: {lines:#?}");
+        assert!(lines[0].starts_with("<4>"), "{}", lines[0]);
+    }
+    let cycle = stderr
+        .lines()
+        .find(|l| l.contains("mirsad::daemon: cycle:"))
+        .expect(&stderr);
+    assert!(cycle.starts_with("<6>"), "{cycle}");
+    assert!(
+        stderr.lines().all(|l| l.starts_with('<')),
+        "a line without a priority: {stderr}"
+    );
+}

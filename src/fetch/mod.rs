@@ -518,7 +518,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// One line per fetch: quiet (debug) when it worked, info when it did not.
+/// One debug line per fetch; the daemon logs the one line operators see (a failed fetch is one
+/// warning, not one per layer).
 fn log_outcome(url: &str, outcome: &FetchOutcome) {
     let elapsed_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
     match &outcome.result {
@@ -531,7 +532,7 @@ fn log_outcome(url: &str, outcome: &FetchOutcome) {
             not_modified = matches!(fetched, Fetched::NotModified),
             "fetched feed"
         ),
-        Err(error) => tracing::info!(
+        Err(error) => tracing::debug!(
             url,
             final_url = %outcome.final_url,
             status = outcome.status,
