@@ -291,3 +291,66 @@ async fn a_feed_answering_304_without_having_sent_a_document_is_shown_as_failing
     let feeds = m.run_ok(&["--config", &cfg, "feeds"], &[]);
     assert!(feeds.contains("no validators"), "{feeds}");
 }
+
+/// Issue 15, point 25: without CA certificates mirsad refused to start ("builder error"), even
+/// for plain-http feeds. Now it starts, the http feed is fetched, and only the https feed
+/// fails, naming the cause. (No connection is made to the https URL.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_ca_certificates_http_feeds_work_and_https_feeds_fail_naming_the_cause() {
+    let server = TestServer::start().await;
+    server.route(
+        "/a",
+        Route::ok(rss(&[("خبر", "https://outlet.example/1", "نص")])),
+    );
+    let m = Mirsad::new();
+    let https = server.url("/b").replace("http://", "https://");
+    let cfg = config(&m, &[server.url("/a"), https.clone()], "", "");
+    let mut cmd = m.command(&["--config", &cfg, "run", "--once", "--all"], &[]);
+    cmd.env("SSL_CERT_FILE", m.path("no-such-bundle.pem"))
+        .env("SSL_CERT_DIR", m.path("no-such-dir"));
+    let out = support::cli::run_bounded(cmd, None);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("1 fetched") && text.contains("1 failed"),
+        "{text}"
+    );
+    assert_eq!(server.hits("/b"), 0);
+    let feeds = m.run_ok(&["--config", &cfg, "feeds"], &[]);
+    assert!(feeds.contains("CA certificates"), "{feeds}");
+}
+
+/// Issue 15, points 26 and 27: under journald every line arrived at info priority, and a failed
+/// fetch logged two lines (a TLS failure three). Now each line carries its priority and each
+/// failed fetch is one warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_journald_lines_carry_priorities_and_a_failed_fetch_is_one_warning() {
+    let server = TestServer::start().await;
+    server.route("/broken", Route::status(500));
+    server.route("/tls", Route::ok("not tls"));
+    let m = Mirsad::new();
+    let broken = server.url("/broken");
+    let tls = server.url("/tls").replace("http://", "https://");
+    let cfg = config(&m, &[broken.clone(), tls.clone()], "", "");
+    let mut cmd = m.command(&["--config", &cfg, "run", "--once", "--all"], &[]);
+    cmd.env("JOURNAL_STREAM", "8:1234");
+    let out = support::cli::run_bounded(cmd, None);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    for url in [&broken, &tls] {
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains(url.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 1, "{url}: {lines:#?}");
+        assert!(lines[0].starts_with("<4>"), "{}", lines[0]);
+    }
+    let cycle = stderr
+        .lines()
+        .find(|l| l.contains("mirsad::daemon: cycle:"))
+        .expect(&stderr);
+    assert!(cycle.starts_with("<6>"), "{cycle}");
+    assert!(
+        stderr.lines().all(|l| l.starts_with('<')),
+        "a line without a priority: {stderr}"
+    );
+}

@@ -10,6 +10,7 @@ mod feeds;
 mod ingest;
 mod items;
 mod label;
+mod journal;
 mod opml;
 mod output;
 mod retag;
@@ -179,7 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Logs go to stderr: compact on a terminal; under systemd (JOURNAL_STREAM set) without
-/// timestamps, since journald adds its own.
+/// timestamps, since journald adds its own, and with each line's priority (see [`journal`]).
 fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
@@ -194,7 +195,14 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_writer(std::io::stderr)
         .compact();
     let result = if std::env::var_os("JOURNAL_STREAM").is_some() {
-        builder.without_time().with_ansi(false).try_init()
+        let format = tracing_subscriber::fmt::format()
+            .compact()
+            .without_time()
+            .with_ansi(false);
+        builder
+            .with_ansi(false)
+            .event_format(journal::WithPriority(format))
+            .try_init()
     } else {
         builder.try_init()
     };

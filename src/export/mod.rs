@@ -317,8 +317,7 @@ struct Cancellable<'a> {
 impl Write for Cancellable<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.cancel.load(Ordering::Relaxed) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Other,
+            return Err(std::io::Error::other(
                 "stopping: the export was abandoned and its old file kept",
             ));
         }

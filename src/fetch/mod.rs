@@ -184,6 +184,8 @@ pub struct Fetcher {
     user_agent: HeaderValue,
     open: Client,
     guarded: Client,
+    /// Why https cannot be verified (no CA certificates could be loaded); `None` normally.
+    no_tls: Option<String>,
 }
 
 impl Fetcher {
@@ -206,9 +208,28 @@ impl Fetcher {
                     options.user_agent
                 ),
             })?;
+        let system_roots = |guarded| build_client(&options, &resolution, guarded, true);
+        let (open, guarded, no_tls) = match (system_roots(false), system_roots(true)) {
+            (Ok(open), Ok(guarded)) => (open, guarded, None),
+            (Err(error), _) | (_, Err(error)) => {
+                // Most often a minimal system without CA certificates. Plain-http feeds need
+                // none, so start, and fail only the https fetches, naming the cause.
+                let cause = match error {
+                    FetchError::Setup { reason } => reason,
+                    other => other.to_string(),
+                };
+                tracing::error!(
+                    cause,
+                    "cannot load the system's trusted CA certificates; https feeds will fail until they are installed (package ca-certificates) or SSL_CERT_FILE names a CA bundle"
+                );
+                let no_roots = |guarded| build_client(&options, &resolution, guarded, false);
+                (no_roots(false)?, no_roots(true)?, Some(cause))
+            }
+        };
         Ok(Fetcher {
-            open: build_client(&options, &resolution, false)?,
-            guarded: build_client(&options, &resolution, true)?,
+            open,
+            guarded,
+            no_tls,
             user_agent,
             options,
         })
@@ -306,6 +327,13 @@ impl Fetcher {
         };
         loop {
             progress.final_url = url.to_string();
+            if let (Some(cause), "https") = (&self.no_tls, url.scheme()) {
+                return Err(FetchError::Setup {
+                    reason: format!(
+                        "cannot verify https: no trusted CA certificates could be loaded ({cause}); install the ca-certificates package or set SSL_CERT_FILE to a CA bundle"
+                    ),
+                });
+            }
             let mut builder = client.get(url.clone());
             for (name, value) in &headers {
                 builder = builder.header(name, value.clone());
@@ -454,6 +482,7 @@ fn build_client(
     options: &FetchOptions,
     resolution: &guard::Resolution,
     guarded: bool,
+    system_roots: bool,
 ) -> Result<Client, FetchError> {
     let mut builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -468,12 +497,29 @@ fn build_client(
     } else if resolution.is_replaced() {
         builder = builder.dns_resolver(guard::OpenResolver::new(resolution.clone()));
     }
+    if !system_roots {
+        // An empty root store: https fetches are refused before connecting (see `follow`).
+        builder = builder.tls_certs_only(std::iter::empty());
+    }
     builder.build().map_err(|error| FetchError::Setup {
-        reason: error.to_string(),
+        reason: error_chain(&error),
     })
 }
 
-/// One line per fetch: quiet (debug) when it worked, info when it did not.
+/// An error and its sources, `a: b: c`: reqwest's own text is only "builder error".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+/// One debug line per fetch; the daemon logs the one line operators see (a failed fetch is one
+/// warning, not one per layer).
 fn log_outcome(url: &str, outcome: &FetchOutcome) {
     let elapsed_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
     match &outcome.result {
@@ -486,7 +532,7 @@ fn log_outcome(url: &str, outcome: &FetchOutcome) {
             not_modified = matches!(fetched, Fetched::NotModified),
             "fetched feed"
         ),
-        Err(error) => tracing::info!(
+        Err(error) => tracing::debug!(
             url,
             final_url = %outcome.final_url,
             status = outcome.status,
