@@ -153,6 +153,23 @@ fn endless_inputs_are_cut_by_bytes_read() {
     assert_refused(&ingest, "more than");
     let check = m.run(&["--config", "/dev/zero", "check"], &[]);
     assert_refused(&check, "more than");
+    for args in [&["tag"][..], &["tag", "--jsonl"][..]] {
+        let mut tag = m.command(args, &[]);
+        tag.stdin(std::fs::File::open("/dev/zero").unwrap())
+            .stderr(Stdio::piped());
+        tag.stdout(Stdio::null());
+        let mut child = tag.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                child.kill().ok();
+                panic!("`mirsad {args:?} < /dev/zero` was still reading after 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_refused(&out, "16 MiB");
+    }
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{:?}",

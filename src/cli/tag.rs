@@ -30,13 +30,41 @@ struct InputItem {
     summary: String,
 }
 
+/// Stdin (or one JSON line) longer than this is not an item to tag.
+const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The next line of `reader` without its newline; `None` at the end. A line longer than
+/// [`MAX_INPUT_BYTES`] is an error found after reading at most that much of it.
+fn read_line_capped(
+    reader: &mut impl std::io::BufRead,
+    number: usize,
+) -> anyhow::Result<Option<String>> {
+    let mut buf = Vec::new();
+    let read = Read::take(&mut *reader, MAX_INPUT_BYTES + 1).read_until(b'\n', &mut buf)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    } else if buf.len() as u64 > MAX_INPUT_BYTES {
+        anyhow::bail!("line {number} of stdin is longer than 16 MiB; this is not an item to tag");
+    }
+    let line = String::from_utf8(buf)
+        .map_err(|_| anyhow::anyhow!("line {number} of stdin is not UTF-8 text"))?;
+    Ok(Some(
+        line.strip_suffix('\r').map(str::to_owned).unwrap_or(line),
+    ))
+}
+
 pub fn run(ctx: &Context, args: &TagArgs) -> anyhow::Result<ExitCode> {
     let tagger = ctx.tagger()?;
     if args.jsonl {
         return tag_jsonl(&tagger);
     }
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text)?;
+    // Counted in bytes read: `mirsad tag < /dev/zero` must not read until memory runs out.
+    let bytes = crate::files::read_capped_from(std::io::stdin().lock(), MAX_INPUT_BYTES)
+        .map_err(|e| anyhow::anyhow!("cannot read stdin: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("stdin is not UTF-8 text"))?;
     let (title, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
     let tagging = tagger.tag(title, body);
     print!("{}", render(&tagging, args.explain));
@@ -45,10 +73,12 @@ pub fn run(ctx: &Context, args: &TagArgs) -> anyhow::Result<ExitCode> {
 
 /// One output line per input line; a malformed line gets an error object and the rest go on.
 fn tag_jsonl(tagger: &Tagger) -> anyhow::Result<ExitCode> {
-    let stdin = std::io::stdin().lock();
+    let mut stdin = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();
-    for (index, line) in stdin.lines().enumerate() {
-        let line = line?;
+    for index in 0.. {
+        let Some(line) = read_line_capped(&mut stdin, index + 1)? else {
+            break;
+        };
         if line.trim().is_empty() {
             continue;
         }
