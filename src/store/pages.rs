@@ -3,7 +3,7 @@
 //! the counts `/metrics` reports.
 
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, params_from_iter};
+use rusqlite::{OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 
 use super::export::ExportItem;
@@ -38,6 +38,9 @@ pub struct StoreCounts {
     /// The newest `last_fetch_at` of any feed.
     pub last_fetch_at: Option<String>,
 }
+
+/// Up to this many items in a time window, a story listing collects their stories first.
+const NARROW_ITEMS: i64 = 20_000;
 
 fn limit_value(limit: usize) -> Value {
     Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -75,10 +78,23 @@ impl Store {
         after: Option<&Keyset>,
         limit: usize,
     ) -> Result<Vec<StoryRow>, StoreError> {
-        let mut sql = format!(
-            "{SELECT_STORIES} WHERE s.id IN (SELECT i.story_id FROM items i
-               WHERE i.story_id IS NOT NULL"
-        );
+        // Two plans, chosen by how many items the time filter leaves. Few (the home page's
+        // last days): collect their stories first. Many: walk stories newest first (index
+        // stories_last_seen), keep those with a matching item and stop at the page's end;
+        // collecting first would read every matching item of the store (0.6 s on 100,000
+        // items, against 14 ms for the walk).
+        let narrow = match &filter.since {
+            Some(since) => self.count_published_since(since)? <= NARROW_ITEMS,
+            None => false,
+        };
+        let mut sql = if narrow {
+            format!(
+                "{SELECT_STORIES} WHERE s.id IN (SELECT i.story_id FROM items i
+                   WHERE i.story_id IS NOT NULL"
+            )
+        } else {
+            format!("{SELECT_STORIES} WHERE EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id")
+        };
         let mut values = Vec::new();
         push_filter(filter, &mut sql, &mut values);
         sql.push(')');
@@ -92,6 +108,14 @@ impl Store {
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(values), story_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Items published since `since` (counted on the index, stopping past the bound).
+    fn count_published_since(&self, since: &str) -> Result<i64, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM items WHERE published_at >= ?1 LIMIT ?2)",
+        )?;
+        Ok(stmt.query_row(params![since, NARROW_ITEMS + 1], |row| row.get(0))?)
     }
 
     /// One item whole (every column, its feeds, its tags with evidence).
@@ -142,5 +166,67 @@ impl Store {
             })
             .optional()?;
         Ok(counts.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ItemRecord, StoredTag};
+
+    /// Stories 1..=n, one item each, item i published on day i and tagged when `tagged(i)`.
+    fn store_of(n: i64, tagged: impl Fn(i64) -> bool) -> Store {
+        let mut store = Store::in_memory().unwrap();
+        let writer = store.writer().unwrap();
+        let feed = writer
+            .ensure_feed("https://example.com/feed", None)
+            .unwrap();
+        for i in 1..=n {
+            let at = format!("2026-01-{i:02}T10:00:00Z");
+            let record = ItemRecord::sample(&format!("item-{i}"), &format!("item {i}"), &at);
+            let (id, _) = writer.upsert_item(&record, feed, &at).unwrap();
+            let story = writer.create_story(&at).unwrap();
+            writer.put_in_story(id, story, &at).unwrap();
+            writer.refresh_story(story, &at).unwrap();
+            if tagged(i) {
+                let tag = StoredTag {
+                    tag: "ai-infra".into(),
+                    score: 1.0,
+                    evidence: "[]".into(),
+                };
+                writer.replace_tags(id, &[tag], "v", &at).unwrap();
+            }
+        }
+        writer.commit().unwrap();
+        store
+    }
+
+    fn ids(rows: &[StoryRow]) -> Vec<i64> {
+        rows.iter().map(|r| r.id).collect()
+    }
+
+    #[test]
+    fn both_story_plans_page_through_the_same_stories() {
+        let store = store_of(9, |i| i % 2 == 1);
+        let tagged = ItemFilter {
+            tag: Some("ai-infra".into()),
+            ..ItemFilter::default()
+        };
+        // No time filter: the walk. A time filter with few items: stories collected first.
+        let recent = ItemFilter {
+            since: Some("2026-01-01T00:00:00Z".into()),
+            ..tagged.clone()
+        };
+        for filter in [&tagged, &recent] {
+            let first = store.stories_page(filter, None, 2).unwrap();
+            assert_eq!(ids(&first), [9, 7]);
+            let last = first.last().unwrap();
+            let after = Keyset {
+                at: last.last_seen_at.clone(),
+                id: last.id,
+            };
+            let rest = store.stories_page(filter, Some(&after), 10).unwrap();
+            assert_eq!(ids(&rest), [5, 3, 1]);
+        }
     }
 }
