@@ -145,5 +145,8 @@ fn train_with_judgements_learns_from_the_items_the_analyst_labelled() {
     );
     assert!(out.contains("and 2 judgements: 162 items"), "{out}");
     let text = std::fs::read_to_string(m.path("model.tsv")).unwrap();
-    assert!(text.contains("on 162 items") && text.contains("and 2 judgements"), "{text}");
+    assert!(
+        text.contains("on 162 items") && text.contains("and 2 judgements"),
+        "{text}"
+    );
 }
