@@ -15,10 +15,13 @@
 //! | `rule:<subtopic>` | the subtopic's rule score over its threshold, clamped to [-1, 3] |
 //! | `rule:<subtopic>=pass` / `=near` | the rules give the subtopic / have positive evidence below the threshold |
 //! | `rule:any=pass` | the rules give some subtopic |
+//! | `entity:<id>` | the item names an entity of the knowledge base ([`crate::entities`]) |
+//! | `entity-signals:<subtopic>` | some named entity points to the subtopic |
+//! | `entity-signals:<subtopic>+alone` | an entity that alone makes an item AI infrastructure points to it |
 //!
 //! Word features weigh `1/√n` for an item of `n` words, so a long article's many words do not add
-//! up to a large score by themselves. Further families (entities from the knowledge base) are
-//! named features: [`Signals::named`] lists them, and the model learns whatever names it is given.
+//! up to a large score by themselves. Named features (rules, entities) are listed by
+//! [`Signals::named`]; the model learns whatever names it is given.
 
 use super::lexicon;
 use super::taxonomy::SUBTOPICS;
@@ -68,17 +71,37 @@ const RULE_FEATURES: [[&str; 3]; 6] = [
 ];
 const ANY_PASS: &str = "rule:any=pass";
 
+/// `entity-signals:<short>` and `entity-signals:<short>+alone`, in [`SUBTOPICS`] order.
+const ENTITY_SIGNAL_FEATURES: [[&str; 2]; 6] = [
+    [
+        "entity-signals:datacenters",
+        "entity-signals:datacenters+alone",
+    ],
+    ["entity-signals:chips", "entity-signals:chips+alone"],
+    ["entity-signals:compute", "entity-signals:compute+alone"],
+    ["entity-signals:energy", "entity-signals:energy+alone"],
+    ["entity-signals:cloud", "entity-signals:cloud+alone"],
+    [
+        "entity-signals:investment",
+        "entity-signals:investment+alone",
+    ],
+];
+
 /// Bounds of the numeric rule feature, in multiples of the threshold.
 const RULE_SCORE_RANGE: (f64, f64) = (-1.0, 3.0);
 
-/// What the item says besides its words: the rules' scores (and, once the knowledge base is
-/// wired in, its entities).
+/// What the item says besides its words: the rules' scores and the entities it names.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Signals {
     /// Score over threshold per subtopic, in [`SUBTOPICS`] order (0 without evidence).
     pub rule_ratio: [f64; 6],
     pub rule_pass: [bool; 6],
     pub rule_near: [bool; 6],
+    /// `entity:<id>` of every entity named, in order of first mention.
+    pub entities: Vec<String>,
+    /// Per subtopic: some entity points to it, and some entity that signals alone does.
+    pub entity_signal: [bool; 6],
+    pub entity_alone: [bool; 6],
 }
 
 impl Signals {
@@ -116,8 +139,33 @@ impl Signals {
         signals
     }
 
+    /// Adds the entities of the knowledge base named in `fields` (normalized words).
+    pub fn add_entities(&mut self, fields: &[&FieldWords]) {
+        let knowledge = crate::entities::builtin();
+        for field in fields {
+            let words = field.words();
+            for found in knowledge.find(&words) {
+                let entity = found.entity;
+                let name = format!("entity:{}", entity.id);
+                if !self.entities.contains(&name) {
+                    self.entities.push(name);
+                }
+                for signal in &entity.signals {
+                    if let Some(i) = SUBTOPICS.iter().position(|s| *s == signal.tag()) {
+                        if let Some(slot) = self.entity_signal.get_mut(i) {
+                            *slot = true;
+                        }
+                        if let Some(slot) = self.entity_alone.get_mut(i) {
+                            *slot |= entity.alone;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every named feature with its value.
-    pub fn named(&self) -> impl Iterator<Item = (&'static str, f64)> + '_ {
+    pub fn named(&self) -> impl Iterator<Item = (&str, f64)> + '_ {
         let rules = RULE_FEATURES
             .iter()
             .enumerate()
@@ -133,9 +181,47 @@ impl Signals {
                 ]
             });
         let any = self.rule_pass.iter().any(|&p| p);
+        let signals = ENTITY_SIGNAL_FEATURES
+            .iter()
+            .zip(self.entity_signal.iter().zip(&self.entity_alone))
+            .flat_map(|([signal, alone], (&s, &a))| {
+                [
+                    (*signal, f64::from(u8::from(s))),
+                    (*alone, f64::from(u8::from(a))),
+                ]
+            });
         rules
             .chain(std::iter::once((ANY_PASS, f64::from(u8::from(any)))))
+            .chain(signals)
+            .chain(self.entities.iter().map(|e| (e.as_str(), 1.0)))
             .filter(|(_, v)| *v != 0.0)
+    }
+}
+
+/// The normalized words of one field in one buffer, for the knowledge base to read without an
+/// allocation per word.
+#[derive(Debug, Default)]
+pub(crate) struct FieldWords {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl FieldWords {
+    pub fn push(&mut self, token: &str) {
+        self.text.push_str(token);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn words(&self) -> Vec<&str> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let word = self.text.get(start..end).unwrap_or("");
+                start = end;
+                word
+            })
+            .collect()
     }
 }
 

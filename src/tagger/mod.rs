@@ -165,11 +165,19 @@ impl Tagger {
         };
         let mut title_ids = Vec::new();
         let mut body_ids = Vec::new();
+        let mut title_tokens = features::FieldWords::default();
+        let mut body_tokens = features::FieldWords::default();
         let (rules, title_words, body_words) = self.read(
             title,
             body,
-            &mut |t: &str| title_ids.push(model.word_id(t)),
-            &mut |t: &str| body_ids.push(model.word_id(t)),
+            &mut |t: &str| {
+                title_ids.push(model.word_id(t));
+                title_tokens.push(t);
+            },
+            &mut |t: &str| {
+                body_ids.push(model.word_id(t));
+                body_tokens.push(t);
+            },
         );
         let item = model::ItemWords {
             title,
@@ -178,6 +186,8 @@ impl Tagger {
             body_words: &body_words,
             title_ids: &title_ids,
             body_ids: &body_ids,
+            title_tokens: &title_tokens,
+            body_tokens: &body_tokens,
         };
         model.tag(rules, &item, &self.taxonomy.rule_thresholds())
     }

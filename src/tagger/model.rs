@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 
-use super::features::{self, Key, NO_WORD, Row, Signals, Space};
+use super::features::{self, FieldWords, Key, NO_WORD, Row, Signals, Space};
 use super::matcher::ScannedField;
 use super::taxonomy::{Problem, SUBTOPICS, UMBRELLA};
 use super::{Evidence, Field, TagResult, Tagging};
@@ -151,7 +151,8 @@ impl Model {
         item: &ItemWords<'_>,
         rule_thresholds: &[f64; 6],
     ) -> Tagging {
-        let signals = Signals::from_rules(&rules, rule_thresholds);
+        let mut signals = Signals::from_rules(&rules, rule_thresholds);
+        signals.add_entities(&[item.title_tokens, item.body_tokens]);
         let row = self.row(item.title_ids, item.body_ids, &signals);
         let p = self.probabilities(&row);
         let given = decide(&p, &self.thresholds);
@@ -309,6 +310,15 @@ const NEAR_MISS_SHARE: f64 = 0.5;
 
 /// A named feature in words.
 fn describe_named(name: &str) -> String {
+    if let Some(id) = name.strip_prefix("entity:") {
+        return format!("the item names {id}");
+    }
+    if let Some(rest) = name.strip_prefix("entity-signals:") {
+        return match rest.strip_suffix("+alone") {
+            Some(subtopic) => format!("a name that alone means {subtopic}"),
+            None => format!("a name that points to {rest}"),
+        };
+    }
     let Some(rest) = name.strip_prefix("rule:") else {
         return name.to_owned();
     };
@@ -386,6 +396,9 @@ pub(crate) struct ItemWords<'t> {
     pub body_words: &'t ScannedField,
     pub title_ids: &'t [u32],
     pub body_ids: &'t [u32],
+    /// The normalized words, for the knowledge base.
+    pub title_tokens: &'t FieldWords,
+    pub body_tokens: &'t FieldWords,
 }
 
 impl ItemWords<'_> {
@@ -470,6 +483,10 @@ mod tests {
         assert_eq!(describe_named("rule:energy=pass"), "the rules give energy");
         assert_eq!(describe_named("rule:any=pass"), "the rules give a subtopic");
         assert_eq!(describe_named("rule:cloud"), "the rules' cloud score");
-        assert_eq!(describe_named("entity:nvidia"), "entity:nvidia");
+        assert_eq!(describe_named("entity:nvidia"), "the item names nvidia");
+        assert_eq!(
+            describe_named("entity-signals:compute+alone"),
+            "a name that alone means compute"
+        );
     }
 }

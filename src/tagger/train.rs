@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::corpus::LabelledItem;
-use super::features::{self, Key, Row, Signals, Space};
+use super::features::{self, FieldWords, Key, Row, Signals, Space};
 use super::logistic::{self, FitOptions};
 use super::model::{MODEL_TAGS, Model, decide};
 use super::model_file::{self, ModelText};
@@ -364,17 +364,25 @@ impl Dataset {
         let mut group_ids: BTreeMap<String, usize> = BTreeMap::new();
         let mut groups = Vec::with_capacity(items.len());
         for item in items {
-            let mut title_tokens: Vec<String> = Vec::new();
-            let mut body_tokens: Vec<String> = Vec::new();
+            let mut title_tokens = FieldWords::default();
+            let mut body_tokens = FieldWords::default();
             let (tagging, _, _) = rules.read(
                 &item.title,
                 &item.summary,
-                &mut |t: &str| title_tokens.push(features::word_key(t).to_owned()),
-                &mut |t: &str| body_tokens.push(features::word_key(t).to_owned()),
+                &mut |t: &str| title_tokens.push(t),
+                &mut |t: &str| body_tokens.push(t),
             );
-            let title: Vec<u32> = title_tokens.iter().map(|t| space.word(t)).collect();
-            let body: Vec<u32> = body_tokens.iter().map(|t| space.word(t)).collect();
-            let signals = Signals::from_rules(&tagging, &thresholds);
+            let mut word_ids = |tokens: &FieldWords| -> Vec<u32> {
+                tokens
+                    .words()
+                    .into_iter()
+                    .map(|t| space.word(features::word_key(t)))
+                    .collect()
+            };
+            let title = word_ids(&title_tokens);
+            let body = word_ids(&body_tokens);
+            let mut signals = Signals::from_rules(&tagging, &thresholds);
+            signals.add_entities(&[&title_tokens, &body_tokens]);
             rows.push(features::extract(&mut space, &title, &body, &signals));
             let next = group_ids.len();
             groups.push(*group_ids.entry(item.group()).or_insert(next));
@@ -529,14 +537,54 @@ pub(crate) fn best_threshold(scores: &[f64], labels: &[bool]) -> f64 {
     best.1.clamp(0.01, 0.99)
 }
 
-/// Thresholds for [`MODEL_TAGS`] from out-of-fold probabilities: the umbrella's by its own F1,
+/// The lowest threshold whose precision stays at or above `min_precision` (the most recall for
+/// that precision), halfway between neighbouring distinct scores; the best-F1 threshold when no
+/// cut is that precise.
+pub(crate) fn threshold_for_precision(scores: &[f64], labels: &[bool], min_precision: f64) -> f64 {
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 || scores.is_empty() {
+        return 0.5;
+    }
+    let mut order: Vec<usize> = (0..scores.len().min(labels.len())).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let mut found = None;
+    for (k, &i) in order.iter().enumerate() {
+        if labels[i] {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        let next = order.get(k + 1).map(|&j| scores[j]);
+        if next == Some(scores[i]) {
+            continue;
+        }
+        if tp as f64 / (tp + fp) as f64 >= min_precision {
+            found = Some(match next {
+                Some(s) => (scores[i] + s) / 2.0,
+                None => scores[i] / 2.0,
+            });
+        }
+    }
+    match found {
+        Some(t) => t.clamp(0.01, 0.99),
+        None => best_threshold(scores, labels),
+    }
+}
+
+/// The precision `ai-infra` is held to when its threshold is chosen: a reader sees few wrong
+/// items, and within that the threshold buys as much recall as it can.
+pub const UMBRELLA_MIN_PRECISION: f64 = 0.96;
+
+/// Thresholds for [`MODEL_TAGS`] from out-of-fold probabilities: the umbrella's for the most
+/// recall at [`UMBRELLA_MIN_PRECISION`],
 /// then each subtopic's by the F1 of the tagger's whole decision (which gives the most probable
 /// subtopic when none passes), refined twice in turn.
 pub(crate) fn choose_thresholds(p: &[[f64; 7]], labels: &[[bool; 7]]) -> [f64; 7] {
     let mut t = [0.5; 7];
     let umbrella: Vec<f64> = p.iter().map(|x| x[0]).collect();
     let umbrella_labels: Vec<bool> = labels.iter().map(|l| l[0]).collect();
-    t[0] = best_threshold(&umbrella, &umbrella_labels);
+    t[0] = threshold_for_precision(&umbrella, &umbrella_labels, UMBRELLA_MIN_PRECISION);
     let called: Vec<usize> = (0..p.len()).filter(|&i| p[i][0] >= t[0]).collect();
     for tag in 1..7 {
         let scores: Vec<f64> = called.iter().map(|&i| p[i][tag]).collect();
@@ -587,6 +635,15 @@ mod tests {
         let scores = [0.9, 0.8, 0.6, 0.5, 0.4, 0.1];
         let labels = [true, true, false, false, false, true];
         assert!((best_threshold(&scores, &labels) - 0.7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_precision_threshold_buys_the_most_recall_at_that_precision() {
+        let scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3];
+        let labels = [true, true, true, false, true, false, false];
+        // At 0.55 precision is 4/5 = 0.8; at 0.65 it is 1.0 with recall 3/4.
+        assert!((threshold_for_precision(&scores, &labels, 0.8) - 0.45).abs() < 1e-12);
+        assert!((threshold_for_precision(&scores, &labels, 0.9) - 0.65).abs() < 1e-12);
     }
 
     #[test]
