@@ -247,7 +247,7 @@ pub fn train(
             .filter(|&i| fold_of[i] != fold)
             .collect();
         let rows: Vec<Row> = train_idx.iter().map(|&i| data.rows[i].clone()).collect();
-        for tag in 0..MODEL_TAGS.len() {
+        for (tag, _) in MODEL_TAGS.iter().enumerate() {
             let labels: Vec<bool> = train_idx.iter().map(|&i| data.labels[i][tag]).collect();
             let mut fit = logistic::fit(&rows, &labels, data.names.len(), fit_options);
             // Pruned as the written model is, so the figures are those of what ships.
