@@ -211,6 +211,8 @@ pub struct TrainReport {
 /// Steps of training, for a progress bar: `(done, total)`.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
+// One tag index runs through labels, predictions, biases and weights at once.
+#[allow(clippy::needless_range_loop)]
 /// Trains a model on `corpus` plus `extra` items (an analyst's judgements), scoring rules with
 /// `taxonomy`.
 pub fn train(
