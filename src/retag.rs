@@ -187,7 +187,7 @@ mod tests {
         // ... and B's "resumes": it must retag every item, not only those after B's old cursor.
         let summary = retag_all(lock, &b, false, |_| {}).unwrap();
         assert_eq!(summary.items, 2 * BATCH + 10);
-        let (total, of_b) = tags_of_version(&lock(), b.taxonomy().version());
+        let (total, of_b) = tags_of_version(&lock(), b.version());
         assert!(total > 0, "the items are tagged");
         assert_eq!(of_b, total, "every tag is B's");
     }

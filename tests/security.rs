@@ -30,7 +30,10 @@ fn rss(items: &[(&str, &str, &str)]) -> String {
 
 /// A config polling `urls` with short timeouts; `extra` is appended verbatim.
 fn config(m: &Mirsad, urls: &[String], fetch_extra: &str, extra: &str) -> String {
-    let mut text = format!("[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"1s\"\n{fetch_extra}\n");
+    // No web server: daemons of parallel tests would compete for its default port.
+    let mut text = format!(
+        "[http]\nlisten = \"\"\n[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"1s\"\n{fetch_extra}\n"
+    );
     for url in urls {
         text.push_str(&format!("[[feeds]]\nurl = \"{url}\"\ninterval = \"1h\"\n"));
     }

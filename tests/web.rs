@@ -645,6 +645,8 @@ async fn run_serves_the_pages_beside_the_daemon() {
     assert_eq!(status, StatusCode::OK);
     assert!(health.contains("last fetch"), "{health}");
 
+    // The daemon holds the store's lock; the refused start below must be refused for the token.
+    drop(web);
     let open = m.write(
         "open.toml",
         &format!(

@@ -7,6 +7,16 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
+/// A line mirsad prints itself on stderr (the final error), prefixed with the error priority
+/// under journald like every log line, so `journalctl -p err` shows why a command failed.
+pub(crate) fn error_line(text: &str) -> String {
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        format!("<3>{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Wraps a line format, prefixing each event with its priority.
 pub(crate) struct WithPriority<F>(pub(crate) F);
 

@@ -134,7 +134,10 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("mirsad: {}", one_line(&err));
+            eprintln!(
+                "{}",
+                journal::error_line(&format!("mirsad: {}", one_line(&err)))
+            );
             ExitCode::FAILURE
         }
     }

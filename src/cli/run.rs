@@ -79,8 +79,11 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
         // A cycle in which every feed failed stored nothing: scripts and timers must see that.
         if summary.feeds > 0 && summary.failed == summary.feeds {
             eprintln!(
-                "mirsad: every feed failed ({}); see the log above or `mirsad feeds`",
-                summary.failed
+                "{}",
+                super::journal::error_line(&format!(
+                    "mirsad: every feed failed ({}); see the log above or `mirsad feeds`",
+                    summary.failed
+                ))
             );
             return Ok(ExitCode::FAILURE);
         }

@@ -490,13 +490,13 @@ mod tests {
         let open = config("allow_private_redirects = true\nuser_agent = \"one/1\"");
         let fetcher = Fetcher::new(fetch_options(&open)).unwrap();
         assert!(rebuilt_fetcher(&open, &fetcher).unwrap().is_none());
-        let guarded = config("user_agent = \"two/2\"\nmax_body = 1000");
+        let guarded = config("user_agent = \"two/2\"\nmax_body = 2048");
         let rebuilt = rebuilt_fetcher(&guarded, &fetcher)
             .unwrap()
             .expect("rebuilt");
         assert!(!rebuilt.options().allow_private_redirects);
         assert_eq!(rebuilt.options().user_agent, "two/2");
-        assert_eq!(rebuilt.options().max_body, 1000);
+        assert_eq!(rebuilt.options().max_body, 2048);
         // Settings the client cannot be built from refuse the reload instead of being ignored.
         let broken = config("user_agent = \"bad\\u0007agent\"");
         assert!(rebuilt_fetcher(&broken, &fetcher).is_err());

@@ -220,11 +220,26 @@ impl Store {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::setup(conn, path)
+        // Processes creating one new store at once can see SQLITE_BUSY without a wait while
+        // one of them switches the file to WAL (SQLite skips the busy handler there); opening
+        // is idempotent, so it is simply tried again.
+        let mut attempt = 0;
+        loop {
+            let conn = Connection::open(path).map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            match Self::setup(conn, path) {
+                Err(StoreError::Sqlite(err))
+                    if attempt < 50
+                        && err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Opens an existing database without creating it (migrating it forward if needed).
@@ -310,15 +325,23 @@ impl Store {
 
     fn setup(mut conn: Connection, path: &Path) -> Result<Store, StoreError> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        // Check the version before anything writes (journal_mode=WAL is a write).
-        let version = user_version(&conn)?;
+        // Check the version before anything writes (journal_mode=WAL is a write). Both facts
+        // come from one read transaction: read apart, another process's migration committing
+        // between them made a new store look like another program's database.
+        let (version, foreign) = {
+            let tx = conn.transaction()?;
+            let version = user_version(&tx)?;
+            let foreign = version == 0 && schema::has_objects(&tx)?;
+            tx.commit()?;
+            (version, foreign)
+        };
         if version > LATEST_VERSION {
             return Err(StoreError::TooNew {
                 found: version,
                 supported: LATEST_VERSION,
             });
         }
-        if version == 0 && schema::has_objects(&conn)? {
+        if foreign {
             return Err(StoreError::Foreign {
                 path: path.to_path_buf(),
             });
