@@ -60,7 +60,7 @@ pub fn record_judgement(
     item_id: i64,
     verdict: &Verdict,
 ) -> Result<(), StoreError> {
-    let version = tagger.taxonomy().version().to_owned();
+    let version = tagger.version().to_owned();
     let now = crate::time::now();
     let subject = store
         .tag_subjects(item_id.saturating_sub(1), 1)?

@@ -57,6 +57,17 @@ fn a_judgement_wins_over_the_tagger_and_survives_retag() {
     let judged = item(&m, untagged);
     assert_eq!(tags(&judged), ["ai-infra", "ai-infra/energy"]);
     assert_eq!(judged["judgement"]["add"][0], "ai-infra/energy");
+    // The judged item's tags carry the same version (taxonomy and model) as every other tag,
+    // so a judgement never makes the store look stale.
+    let versions: i64 = rusqlite::Connection::open(&m.db)
+        .unwrap()
+        .query_row(
+            "SELECT count(DISTINCT taxonomy_version) FROM item_tags",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(versions, 1);
 
     m.run_ok(&["retag", "--restart"], &[]);
     assert_eq!(tags(&item(&m, untagged)), ["ai-infra", "ai-infra/energy"]);
