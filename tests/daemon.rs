@@ -2,11 +2,12 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support::cli::{Mirsad, fixture};
+use support::daemon::{signal, wait_exit, wait_for};
 use support::http_server::{Route, TestServer};
 
 const AITNEWS: &str = "feeds/aitnews_2025_01.xml";
@@ -315,40 +316,6 @@ fn spawn_daemon(m: &Mirsad, config: &str) -> Child {
     let mut cmd = m.command(&["--config", config, "run"], &[]);
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     cmd.spawn().unwrap()
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status();
-    assert!(status.unwrap().success());
-}
-
-/// Waits for `condition`, polling, for at most `limit`.
-async fn wait_for(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if condition() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
-async fn wait_exit(mut child: Child, limit: Duration) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > limit {
-            child.kill().ok();
-            panic!("the daemon did not exit within {limit:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,11 +7,12 @@ mod support;
 
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::cli::Mirsad;
+use support::daemon::{signal, wait_exit, wait_for};
 use support::http_server::{Route, TestServer};
 
 /// An RSS document with `items` as `(title, link, description)`.
@@ -50,41 +51,6 @@ fn spawn_daemon(m: &Mirsad, config: &str, env: &[(&str, String)]) -> Child {
         cmd.env(name, value);
     }
     cmd.spawn().unwrap()
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status();
-    assert!(status.unwrap().success());
-}
-
-async fn wait_for(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if condition() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
-/// Waits for the child to exit; kills it and fails after `limit`.
-async fn wait_exit(mut child: Child, limit: Duration) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > limit {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("the daemon did not exit within {limit:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn read(path: &Path) -> String {

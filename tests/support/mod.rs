@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod daemon;
 pub mod http_server;
 pub mod process;
 pub mod store;
