@@ -281,7 +281,8 @@ fn settle(c: &mut Criterion) {
         let first = started.elapsed();
         let held = LIVE_BYTES.load(Ordering::Relaxed).saturating_sub(before);
         println!(
-            "settle: {size} items in the window: first settling {:.1} s ({:.1} us/item),              the settled window holds {:.1} MB ({:.0} bytes/item)",
+            "settle: {size} items in the window: first settling {:.1} s ({:.1} us/item), \
+             the settled window holds {:.1} MB ({:.0} bytes/item)",
             first.as_secs_f64(),
             first.as_secs_f64() * 1e6 / size as f64,
             held as f64 / 1e6,

@@ -45,7 +45,7 @@ const AMP_PARAMS: &[(&str, &str)] = &[
 ];
 
 /// Characters that stay percent-encoded in a canonical path: controls, space and the URL
-/// delimiters. Everything else, Arabic letters included, is encoded one way only (upper-case
+/// delimiters, and `\`, which a URL parser reads as `/` in http(s) paths. Everything else, Arabic letters included, is encoded one way only (upper-case
 /// hex of its UTF-8 bytes), so a raw Arabic slug and its encoded form compare equal.
 const PATH_ESCAPES: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -58,7 +58,8 @@ const PATH_ESCAPES: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'}')
     .add(b'%')
-    .add(b'/');
+    .add(b'/')
+    .add(b'\\');
 
 /// The canonical form of an absolute http(s) URL, or `None` when `raw` is not one.
 ///
@@ -366,6 +367,8 @@ mod tests {
             "https://aitnews.com/2025/12/09/%d8%aa%d8%b1%d8%a7%d9%85%d8%a8/?utm_source=rss",
             "https://www.alittihad.ae/news/اقتصاد/4567/مراكز",
             "https://a.com/a%2Fb/c%20d?q=مرحبا&x=1#f",
+            "https://a.com/%5c",
+            "https://a.com/a%5Cb",
             "https://a.com/%ZZ/%e0%a4",
         ] {
             let once = canon(raw);

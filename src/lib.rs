@@ -23,6 +23,7 @@ pub mod export;
 pub mod feed;
 pub mod fetch;
 pub mod files;
+pub mod metrics;
 pub mod pipeline;
 pub mod retag;
 pub mod store;

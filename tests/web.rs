@@ -13,26 +13,10 @@ use reqwest::header::{
 };
 use serde_json::Value;
 use support::cli::{Mirsad, fixture};
-use support::web::{Served, client};
+use support::web::{Served, client, fixture_store as store};
 
 /// "رقاقات" (chips), percent-encoded for a URL.
 const CHIPS: &str = "%D8%B1%D9%82%D8%A7%D9%82%D8%A7%D8%AA";
-
-/// A store of the three real Arabic fixture feeds plus one hostile feed (30 + 1 items).
-fn store() -> Mirsad {
-    let m = Mirsad::new();
-    m.run_ok(
-        &[
-            "ingest",
-            &fixture("feeds/aitnews_2025_01.xml"),
-            &fixture("feeds/alittihad_2026_01.xml"),
-            &fixture("feeds/hespress_2026_01.xml"),
-            &fixture("web/hostile.xml"),
-        ],
-        &[],
-    );
-    m
-}
 
 fn serve(m: &Mirsad, extra: &[&str]) -> Served {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0"];

@@ -36,6 +36,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
             ctx.config_path().display()
         );
     }
+    let metrics = crate::metrics::DaemonMetrics::new();
     let options = RunOptions {
         once: args.once,
         all: args.all,
@@ -59,8 +60,9 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
         // A feed is fetched at least every max_interval unless it backs off; past that plus
         // a cycle's slack, no fetch at all means the daemon is stuck.
         let stale_after = config.fetch.max_interval + STALE_SLACK;
-        let options = super::serve::web_options(ctx, Some(&config), listen, Some(stale_after))?;
-        let server = runtime.block_on(crate::web::bind(options))?;
+        let mut web = super::serve::web_options(ctx, Some(&config), listen, Some(stale_after))?;
+        web.daemon_metrics = Some(metrics.clone());
+        let server = runtime.block_on(crate::web::bind(web))?;
         runtime.spawn(async move {
             if let Err(err) = server.run(std::future::pending()).await {
                 tracing::error!(error = %err, "the web server stopped");

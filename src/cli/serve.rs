@@ -41,6 +41,7 @@ pub fn web_options(
         feeds: config.map(|c| c.feeds.clone()).unwrap_or_default(),
         export: config.map(|c| c.export.clone()).unwrap_or_default(),
         stale_after,
+        daemon_metrics: None,
     })
 }
 

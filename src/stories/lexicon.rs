@@ -201,8 +201,10 @@ impl Lexicon {
         for spelling in spellings {
             let mut parts = spelling.into_iter();
             if let Some(first) = parts.next() {
-                let first = strip_article(&first).to_owned();
-                let rest = parts.map(|p| strip_article(&p).to_owned()).collect();
+                let first = strip_definite_article(&first).to_owned();
+                let rest = parts
+                    .map(|p| strip_definite_article(&p).to_owned())
+                    .collect();
                 self.sense(first).spellings.push((rest, index));
             }
         }
@@ -270,6 +272,15 @@ fn strip_article(word: &str) -> &str {
         .unwrap_or(word)
 }
 
+/// A spelling without its own `ال`. A name in the knowledge base never starts with a
+/// conjunction or preposition, so `فال` of فالكون (Falcon) is part of the name: stripping it as
+/// a clitic would file every `الكون` (the universe) under Falcon.
+fn strip_definite_article(word: &str) -> &str {
+    word.strip_prefix("ال")
+        .filter(|r| at_least_two_chars(r))
+        .unwrap_or(word)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +302,14 @@ mod tests {
         assert_eq!(entity("جوجل"), Some("google"));
         assert_eq!(entity("بالإسكندرية"), Some("alexandria"));
         assert_eq!(entity("الإماراتية"), Some("uae"));
+    }
+
+    #[test]
+    fn a_name_that_starts_like_a_clitic_keeps_it() {
+        assert_eq!(entity("فالكون"), Some("falcon"));
+        assert_eq!(entity("وفالكون"), Some("falcon"));
+        assert_eq!(entity("الكون"), None);
+        assert_eq!(entity("كون"), None);
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub struct WebOptions {
     /// How long without any fetch before `/healthz` says the daemon is stuck; `None` when
     /// nothing polls (`mirsad serve`).
     pub stale_after: Option<Duration>,
+    /// The daemon's counters, under `mirsad run`: `/metrics` shows them beside the server's.
+    pub daemon_metrics: Option<crate::metrics::DaemonMetrics>,
 }
 
 /// Why the server did not start.
@@ -111,7 +113,7 @@ pub async fn bind(options: WebOptions) -> Result<Server, StartError> {
         export: options.export,
         stale_after: options.stale_after,
         started: Instant::now(),
-        metrics: ops::Metrics::new(),
+        metrics: ops::Metrics::new(options.daemon_metrics.as_ref()),
     });
     Ok(Server {
         listener,

@@ -32,8 +32,11 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
+    pub fn new(daemon: Option<&crate::metrics::DaemonMetrics>) -> Metrics {
         let mut registry = Registry::with_prefix("mirsad");
+        if let Some(daemon) = daemon {
+            daemon.register(&mut registry);
+        }
         let requests = Family::<Labels, Counter>::default();
         registry.register(
             "http_requests",

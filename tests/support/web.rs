@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::cli::{Mirsad, fixture};
+
 /// How long the server may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -70,4 +72,20 @@ pub fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap()
+}
+
+/// A store of the three real Arabic fixture feeds plus one hostile feed (30 + 1 items).
+pub fn fixture_store() -> Mirsad {
+    let m = Mirsad::new();
+    m.run_ok(
+        &[
+            "ingest",
+            &fixture("feeds/aitnews_2025_01.xml"),
+            &fixture("feeds/alittihad_2026_01.xml"),
+            &fixture("feeds/hespress_2026_01.xml"),
+            &fixture("web/hostile.xml"),
+        ],
+        &[],
+    );
+    m
 }
