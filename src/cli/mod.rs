@@ -137,10 +137,11 @@ pub enum Command {
 /// Filters shared by `items`, `search` and `export`.
 #[derive(Debug, Clone, Args)]
 pub struct FilterArgs {
-    /// Only items from this feed (its URL or name).
+    /// Only items from this feed: its URL, name or title (an unknown one is refused with the
+    /// closest feed).
     #[arg(long, value_name = "URL|NAME")]
     pub feed: Option<String>,
-    /// Only items with this tag, e.g. ai-infra or ai-infra/chips.
+    /// Only items with this tag: ai-infra, ai-infra/chips or just chips.
     #[arg(long)]
     pub tag: Option<String>,
     /// Only items published since a duration ago (7d, 12h) or a date (2026-11-01).
