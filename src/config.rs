@@ -3,6 +3,8 @@
 //! Every value is checked when the file loads, and every problem names the file, the line and
 //! what to write instead: an unknown key gets the nearest valid one ("did you mean `interval`?").
 
+mod keys;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -210,7 +212,7 @@ struct RawExport {
 struct RawLiveExport {
     path: PathBuf,
     format: Spanned<String>,
-    tag: Option<String>,
+    tag: Option<Spanned<String>>,
     limit: Option<Spanned<i64>>,
     title: Option<String>,
 }
@@ -465,6 +467,18 @@ impl Config {
 
     /// Validates config text; `source` names it in messages and anchors relative paths.
     pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
+        let unknown = keys::unknown_keys(text);
+        if !unknown.is_empty() {
+            let lines = LineIndex::new(text);
+            let problems = unknown
+                .iter()
+                .map(|key| {
+                    let (line, column) = lines.line_column(text, key.offset);
+                    format!("{}:{line}:{column}: {}", source.display(), key.message)
+                })
+                .collect();
+            return Err(ConfigError::Invalid { problems });
+        }
         let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError::Invalid {
             problems: vec![parse_problem(text, source, &err)],
         })?;
@@ -566,10 +580,22 @@ impl Config {
                 .limit
                 .as_ref()
                 .map(|_| check.count("limit", &export.limit, 1, limits::EXPORT_LIMIT));
+            // A misspelt tag would leave the file empty forever; a short name is the full one.
+            let tag =
+                export
+                    .tag
+                    .as_ref()
+                    .map(|tag| match crate::tagger::parse_tag(tag.get_ref()) {
+                        Ok(full) => full.to_owned(),
+                        Err(err) => {
+                            check.problem(tag.span(), err.to_string());
+                            tag.get_ref().clone()
+                        }
+                    });
             exports.push(LiveExport {
                 path: export.path,
                 format,
-                tag: export.tag,
+                tag,
                 limit,
                 title: export.title,
             });
@@ -688,10 +714,21 @@ pub fn resolve_config_path(cli: Option<&Path>) -> PathBuf {
 pub const SYSTEM_CONFIG: &str = "/etc/mirsad/mirsad.toml";
 pub const SYSTEM_DATABASE: &str = "/var/lib/mirsad/mirsad.db";
 
+/// The database when nothing names one: relative to the config file when one was named
+/// (`--config`, `$MIRSAD_CONFIG`), else to the current directory.
+pub const DEFAULT_DATABASE: &str = "data/mirsad.db";
+
 /// `--db`, else the config's `database` (relative to the config file), else
 /// `$STATE_DIRECTORY/mirsad.db` under systemd, else the service's store when the system config
-/// is in use (so `mirsad feeds` reads what the daemon writes), else `data/mirsad.db`.
-pub fn resolve_database_path(cli: Option<&Path>, config: Option<&Config>) -> PathBuf {
+/// is in use (so `mirsad feeds` reads what the daemon writes), else [`DEFAULT_DATABASE`]:
+/// beside a named config (`named_config`), so `mirsad --config ~/m/mirsad.toml items` reads
+/// the same store from any directory; else in the current directory, beside the default
+/// `config/` directory.
+pub fn resolve_database_path(
+    cli: Option<&Path>,
+    config: Option<&Config>,
+    named_config: bool,
+) -> PathBuf {
     if let Some(path) = cli {
         return path.to_path_buf();
     }
@@ -718,7 +755,10 @@ pub fn resolve_database_path(cli: Option<&Path>, config: Option<&Config>) -> Pat
     if config.is_some_and(|c| c.source == Path::new(SYSTEM_CONFIG)) {
         return PathBuf::from(SYSTEM_DATABASE);
     }
-    PathBuf::from("data/mirsad.db")
+    match config.and_then(|c| c.source.parent()) {
+        Some(dir) if named_config && !dir.as_os_str().is_empty() => dir.join(DEFAULT_DATABASE),
+        _ => PathBuf::from(DEFAULT_DATABASE),
+    }
 }
 
 #[cfg(test)]
@@ -836,6 +876,19 @@ mod tests {
             message.contains("at least 1") && message.contains("soon") && message.contains("pdf"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn export_tags_are_checked_and_short_names_made_full() {
+        let message =
+            problems("[[exports]]\npath = \"a\"\nformat = \"atom\"\ntag = \"ai-infra/chip\"\n");
+        assert!(
+            message.contains("test.toml:4:") && message.contains("did you mean ai-infra/chips"),
+            "{message}"
+        );
+        let config =
+            parse("[[exports]]\npath = \"a\"\nformat = \"atom\"\ntag = \"energy\"\n").unwrap();
+        assert_eq!(config.exports[0].tag.as_deref(), Some("ai-infra/energy"));
     }
 
     #[test]
@@ -962,13 +1015,19 @@ mod tests {
         }
         let system = Config::parse("", Path::new(SYSTEM_CONFIG)).unwrap();
         assert_eq!(
-            resolve_database_path(None, Some(&system)),
+            resolve_database_path(None, Some(&system), true),
             PathBuf::from("/var/lib/mirsad/mirsad.db")
         );
         let other = Config::parse("", Path::new("config/mirsad.toml")).unwrap();
         assert_eq!(
-            resolve_database_path(None, Some(&other)),
+            resolve_database_path(None, Some(&other), false),
             PathBuf::from("data/mirsad.db")
+        );
+        // A named config keeps its store beside it, wherever the command runs.
+        let named = Config::parse("", Path::new("/srv/m/mirsad.toml")).unwrap();
+        assert_eq!(
+            resolve_database_path(None, Some(&named), true),
+            PathBuf::from("/srv/m/data/mirsad.db")
         );
     }
 
@@ -980,11 +1039,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            resolve_database_path(None, Some(&config)),
+            resolve_database_path(None, Some(&config), true),
             PathBuf::from("/etc/mirsad/state/m.db")
         );
         assert_eq!(
-            resolve_database_path(Some(Path::new("x.db")), Some(&config)),
+            resolve_database_path(Some(Path::new("x.db")), Some(&config), true),
             PathBuf::from("x.db")
         );
     }

@@ -223,8 +223,10 @@ fn search_ignores_diacritics_hamza_tatweel_digits_and_clitics() {
         &[],
     );
     assert_eq!(in_feed.lines().count(), 3, "{in_feed}");
-    let other_feed = m.run_ok(&["search", "خبر", "--feed", "https://other.example/f"], &[]);
-    assert!(other_feed.trim().is_empty(), "{other_feed}");
+    // A feed the store does not know is refused, not an empty result (issue 16).
+    let other_feed = m.run(&["search", "خبر", "--feed", "https://other.example/f"], &[]);
+    assert!(!other_feed.status.success());
+    assert!(String::from_utf8_lossy(&other_feed.stderr).contains("did you mean"));
     let limited = m.run_ok(&["search", "خبر", "--limit", "2", "--json"], &[]);
     assert_eq!(limited.lines().count(), 2, "{limited}");
 }
@@ -284,11 +286,11 @@ fn items_json_has_the_documented_fields_and_filters_work() {
     ] {
         assert!(lines[0].get(key).is_some(), "missing {key}: {}", lines[0]);
     }
-    let none = m.run_ok(
+    let none = m.run(
         &["items", "--json", "--feed", "https://nowhere.example/"],
         &[],
     );
-    assert!(none.is_empty());
+    assert!(!none.status.success() && none.stdout.is_empty());
     let old = m.run_ok(&["items", "--json", "--until", "2000-01-01"], &[]);
     assert!(old.is_empty());
     let table = m.run_ok(&["items"], &[]);

@@ -57,3 +57,26 @@ fn every_recipe_runs_read_only_and_returns_rows() {
         assert!(count > 0, "recipe returned no rows:\n{recipe}");
     }
 }
+
+/// Stored times are `2026-11-28T18:19:56Z`; `datetime('now', …)` gives `2026-11-28 18:19:56`,
+/// which sorts before every time of its day, so a comparison with it counts items from before
+/// the cut-off. Every cut-off in the docs must be written in the store's own format.
+#[test]
+fn every_time_cut_off_in_the_docs_uses_the_stores_format() {
+    for doc in ["docs/schema.md", "README.md", "docs/api.md"] {
+        let text =
+            std::fs::read_to_string(format!("{}/{doc}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("'now'") {
+                let before = &rest[..at];
+                assert!(
+                    before.ends_with("strftime('%Y-%m-%dT%H:%M:%SZ', "),
+                    "{doc}:{}: a cut-off not in the store's time format: {line}",
+                    number + 1
+                );
+                rest = &rest[at + 5..];
+            }
+        }
+    }
+}

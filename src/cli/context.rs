@@ -53,12 +53,35 @@ impl Context {
             return Ok(db.clone());
         }
         let config = self.config()?;
-        Ok(config::resolve_database_path(None, config.as_ref()))
+        Ok(config::resolve_database_path(
+            None,
+            config.as_ref(),
+            self.config_flag.is_some(),
+        ))
+    }
+
+    /// The database path for a command that may create the database. Only the configured or
+    /// default path gets its missing directories made: a `--db` in a directory that does not
+    /// exist is more likely a typo than a wish for a new, empty store.
+    pub fn database_path_to_create(&self) -> anyhow::Result<PathBuf> {
+        let path = self.database_path()?;
+        if self.db_flag.is_some()
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            anyhow::bail!(
+                "--db {}: the directory {} does not exist; check the path, or create the \
+                 directory first (mirsad makes directories only for the configured database)",
+                path.display(),
+                dir.display()
+            );
+        }
+        Ok(path)
     }
 
     /// Opens (creating and migrating if needed) the database.
     pub fn open_store(&self) -> anyhow::Result<Store> {
-        let path = self.database_path()?;
+        let path = self.database_path_to_create()?;
         Ok(Store::open(&path)?)
     }
 

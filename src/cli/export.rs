@@ -1,7 +1,7 @@
 //! `mirsad export`: stored items as Atom, RSS, JSON Lines, CSV or an xlsx spreadsheet, on stdout or atomically into
 //! a file, optionally only the items a named cursor has not exported yet.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,6 +10,7 @@ use chrono::Utc;
 use clap::Args;
 
 use super::items::item_filter;
+use super::output::Out;
 use super::{Context, FilterArgs};
 use crate::export::{self, DEFAULT_TITLE, FeedMeta, Format, write_atomic};
 
@@ -42,11 +43,11 @@ pub struct ExportArgs {
     pub reset: bool,
 }
 
-pub fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: &ExportArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     if args.bom && args.format != Format::Csv {
         anyhow::bail!("--bom applies only to --format csv (a BOM would break the other formats)");
     }
-    if args.format == Format::Xlsx && args.out.is_none() && std::io::stdout().is_terminal() {
+    if args.format == Format::Xlsx && args.out.is_none() && out.is_terminal() {
         anyhow::bail!(
             "an xlsx spreadsheet is binary: write it to a file with --out FILE.xlsx (or redirect stdout)"
         );
@@ -58,7 +59,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         ctx.open_reader()?
     };
-    let filter = item_filter(&args.filter, Utc::now())?;
+    let filter = item_filter(ctx, &store, &args.filter, Utc::now())?;
     let after_id = match &args.cursor {
         Some(name) => {
             if args.reset && store.reset_export_cursor(name)? {
@@ -73,6 +74,13 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         store.export_items(&filter, after_id)?
     };
+    if let Some(name) = &args.cursor
+        && items.is_empty()
+    {
+        // A batch file per run must not become a heap of empty ones: nothing new, nothing written.
+        tracing::info!(cursor = %name, "nothing new since the last export with this cursor; nothing written");
+        return Ok(ExitCode::SUCCESS);
+    }
     let export_config = config.as_ref().map(|c| &c.export);
     let title = args
         .title
@@ -85,12 +93,13 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         export::self_url(public_url, args.out.as_deref()),
         &filter,
     );
-    let write = |out: &mut dyn Write| export::write(args.format, &items, &meta, args.bom, out);
+    let write = |w: &mut dyn Write| export::write(args.format, &items, &meta, args.bom, w);
     match &args.out {
         Some(path) => write_atomic(path, None, write)?,
         None => {
-            let mut stdout = std::io::stdout().lock();
-            write(&mut stdout).context("writing to stdout")?;
+            write(out).context("writing to stdout")?;
+            // The cursor below must not move past items still sitting in a buffer.
+            out.flush().context("writing to stdout")?;
         }
     }
     // Only once the output is safely written: a failed run exports the same items next time.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::Context;
-use super::output::{Table, print_json_lines};
+use super::output::{Out, Table, print_json_lines};
 use crate::store::{FeedRow, FeedStatus};
 
 #[derive(Debug, Args)]
@@ -15,7 +15,7 @@ pub struct FeedsArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: &FeedsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: &FeedsArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
     let stored = match ctx.open_reader_if_any()? {
         Some(store) => store.feeds()?,
@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: &FeedsArgs) -> anyhow::Result<ExitCode> {
     };
     let rows = merge(config.as_ref().map(|c| c.feeds.as_slice()), stored);
     if args.json {
-        return print_json_lines(&rows).map(|()| ExitCode::SUCCESS);
+        return print_json_lines(out, &rows).map(|()| ExitCode::SUCCESS);
     }
     let mut table = Table::new(&[
         "STATUS",
@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, args: &FeedsArgs) -> anyhow::Result<ExitCode> {
     if table.is_empty() {
         eprintln!("no feeds configured or stored");
     } else {
-        table.print()?;
+        table.print(out)?;
     }
     Ok(ExitCode::SUCCESS)
 }

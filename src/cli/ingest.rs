@@ -1,11 +1,13 @@
 //! `mirsad ingest PATH...`: local documents through the same pipeline the daemon uses.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::Context;
+use super::output::Out;
 use crate::feed;
 use crate::pipeline::{FeedRef, IngestReport, Pipeline};
 use crate::store::Store;
@@ -28,7 +30,7 @@ pub struct IngestArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: &IngestArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let pipeline = ctx.pipeline()?;
     let mut store = ctx.open_store()?;
     let mut total = IngestReport::default();
@@ -43,12 +45,13 @@ pub fn run(ctx: &Context, args: &IngestArgs) -> anyhow::Result<ExitCode> {
                         "entries": report.entries, "new": report.new,
                         "updated": report.updated, "unchanged": report.unchanged,
                     });
-                    println!("{line}");
+                    writeln!(out, "{line}")?;
                 } else {
-                    println!(
+                    writeln!(
+                        out,
                         "{path}: {} entries: {} new, {} updated, {} unchanged",
                         report.entries, report.new, report.updated, report.unchanged
-                    );
+                    )?;
                 }
             }
             Err(err) => {
@@ -56,7 +59,7 @@ pub fn run(ctx: &Context, args: &IngestArgs) -> anyhow::Result<ExitCode> {
                 if args.json {
                     let line =
                         serde_json::json!({"path": path, "ok": false, "error": err.to_string()});
-                    println!("{line}");
+                    writeln!(out, "{line}")?;
                 }
                 eprintln!("mirsad: {path}: {err:#}");
             }
@@ -70,13 +73,14 @@ pub fn run(ctx: &Context, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         eprintln!("mirsad: putting the new items into stories failed: {err:#}");
     }
     if args.paths.len() > 1 && !args.json {
-        println!(
+        writeln!(
+            out,
             "total: {} documents ({failed} failed), {} new, {} updated, {} unchanged",
             args.paths.len(),
             total.new,
             total.updated,
             total.unchanged
-        );
+        )?;
     }
     Ok(if failed > 0 {
         ExitCode::FAILURE

@@ -6,9 +6,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use clap::Args;
 
-use super::output::{Table, print_json_lines};
+use super::output::{Out, Table, print_json_lines};
 use super::{Context, FilterArgs};
-use crate::store::{ItemFilter, ItemRow};
+use crate::store::{ItemFilter, ItemRow, Store};
 
 #[derive(Debug, Args)]
 pub struct ItemsArgs {
@@ -34,29 +34,29 @@ pub struct SearchArgs {
     pub json: bool,
 }
 
-pub fn run_items(ctx: &Context, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
+pub fn run_items(ctx: &Context, args: &ItemsArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     if args.stories {
-        return super::story::run_item_stories(ctx, &args.filter, args.json);
+        return super::story::run_item_stories(ctx, &args.filter, args.json, out);
     }
     let store = ctx.open_reader()?;
-    let filter = item_filter(&args.filter, Utc::now())?;
+    let filter = item_filter(ctx, &store, &args.filter, Utc::now())?;
     let items = store.items(&filter)?;
-    show(&items, args.json)?;
+    show(out, &items, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_search(ctx: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+pub fn run_search(ctx: &Context, args: &SearchArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let mut filter = item_filter(&args.filter, Utc::now())?;
+    let mut filter = item_filter(ctx, &store, &args.filter, Utc::now())?;
     filter.limit = filter.limit.or(Some(50));
     let items = store.search(&args.query, &filter)?;
-    show(&items, args.json)?;
+    show(out, &items, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn show(items: &[ItemRow], json: bool) -> anyhow::Result<()> {
+pub(super) fn show(out: &mut Out, items: &[ItemRow], json: bool) -> anyhow::Result<()> {
     if json {
-        return print_json_lines(items);
+        return print_json_lines(out, items);
     }
     let mut table = Table::new(&["ID", "PUBLISHED", "FEED", "TAGS", "TITLE"]);
     for item in items {
@@ -79,15 +79,29 @@ pub(super) fn show(items: &[ItemRow], json: bool) -> anyhow::Result<()> {
     if table.is_empty() {
         eprintln!("no items match");
     } else {
-        table.print()?;
+        table.print(out)?;
     }
     Ok(())
 }
 
-/// Turns the command-line filters into store filters, resolving relative times against `now`.
-pub fn item_filter(args: &FilterArgs, now: DateTime<Utc>) -> anyhow::Result<ItemFilter> {
+/// Turns the command-line filters into store filters, resolving relative times against `now`;
+/// a feed or tag that `store` and the config do not know is refused with the closest one.
+pub(crate) fn item_filter(
+    ctx: &Context,
+    store: &Store,
+    args: &FilterArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ItemFilter> {
+    let feed = match args.feed.as_deref() {
+        Some(text) => Some(super::feed_filter::resolve_with(
+            text,
+            store,
+            ctx.config()?.as_ref(),
+        )?),
+        None => None,
+    };
     Ok(ItemFilter {
-        feed: args.feed.clone(),
+        feed,
         tag: args
             .tag
             .as_deref()

@@ -1,6 +1,7 @@
 //! `mirsad label` records the analyst's judgement on an item's tags; `mirsad judgements export`
 //! writes every judged item as a labelled corpus row, to train on or to contribute back.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -8,10 +9,10 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::Context;
-use super::output::print_json_lines;
+use super::output::{Out, print_json_lines};
 use crate::retag::{Verdict, record_judgement};
 use crate::store::{JudgedItem, Store};
-use crate::tagger::{SUBTOPICS, UMBRELLA};
+use crate::tagger::UMBRELLA;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  mirsad label 1234 --add energy\n  \
@@ -35,7 +36,7 @@ pub struct LabelArgs {
     /// Withdraw every judgement on the item and give it the tagger's tags again.
     #[arg(long, conflicts_with_all = ["add", "remove"])]
     pub clear: bool,
-    /// Print the item's tags as JSON.
+    /// JSON Lines: the item, with its tags, as one object.
     #[arg(long)]
     pub json: bool,
 }
@@ -61,7 +62,7 @@ struct CorpusRow<'a> {
     why: String,
 }
 
-pub fn run_label(ctx: &Context, args: &LabelArgs) -> anyhow::Result<ExitCode> {
+pub fn run_label(ctx: &Context, args: &LabelArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let add = args
         .add
         .iter()
@@ -92,15 +93,15 @@ pub fn run_label(ctx: &Context, args: &LabelArgs) -> anyhow::Result<ExitCode> {
     };
     record_judgement(&mut store, &tagger, args.item, &verdict)
         .context("cannot record the judgement")?;
-    print_result(&store, args)
+    print_result(out, &store, args)
 }
 
-fn print_result(store: &Store, args: &LabelArgs) -> anyhow::Result<ExitCode> {
+fn print_result(out: &mut Out, store: &Store, args: &LabelArgs) -> anyhow::Result<ExitCode> {
     let row = store
         .item(args.item)?
         .ok_or(crate::store::StoreError::NoSuchItem(args.item))?;
     if args.json {
-        print_json_lines(&[row])?;
+        print_json_lines(out, &[row])?;
     } else {
         let tags = if row.tags.is_empty() {
             "no tags".to_owned()
@@ -112,7 +113,7 @@ fn print_result(store: &Store, args: &LabelArgs) -> anyhow::Result<ExitCode> {
         } else {
             "as the tagger gives them"
         };
-        println!("item {}: {tags} ({how})", row.id);
+        writeln!(out, "item {}: {tags} ({how})", row.id)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -120,39 +121,20 @@ fn print_result(store: &Store, args: &LabelArgs) -> anyhow::Result<ExitCode> {
 /// A tag as the analyst may write it: `ai-infra`, `ai-infra/chips` or just `chips`. Anything
 /// else is refused with the closest known tag.
 pub(crate) fn parse_tag(text: &str) -> anyhow::Result<String> {
-    let text = text.trim();
-    if text == UMBRELLA || SUBTOPICS.contains(&text) {
-        return Ok(text.to_owned());
-    }
-    if let Some(full) = SUBTOPICS
-        .iter()
-        .find(|s| s.strip_prefix("ai-infra/") == Some(text))
-    {
-        return Ok((*full).to_owned());
-    }
-    let known = std::iter::once(UMBRELLA).chain(SUBTOPICS.iter().copied());
-    let closest = known
-        .map(|k| {
-            let short = k.strip_prefix("ai-infra/").unwrap_or(k);
-            let likeness = strsim::jaro_winkler(text, k).max(strsim::jaro_winkler(text, short));
-            (likeness, k)
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
-        .unwrap_or(UMBRELLA);
-    bail!(
-        "unknown tag {text:?}: did you mean {closest}? (tags: ai-infra, {})",
-        SUBTOPICS.join(", ")
-    )
+    Ok(crate::tagger::parse_tag(text)?.to_owned())
 }
 
-pub fn run_judgements(ctx: &Context, command: &JudgementsCommand) -> anyhow::Result<ExitCode> {
+pub fn run_judgements(
+    ctx: &Context,
+    command: &JudgementsCommand,
+    out: &mut Out,
+) -> anyhow::Result<ExitCode> {
     match command {
         JudgementsCommand::Export => {
             let store = ctx.open_existing_store()?;
             let items = store.judged_items()?;
             let rows: Vec<CorpusRow<'_>> = items.iter().map(corpus_row).collect();
-            print_json_lines(&rows)?;
+            print_json_lines(out, &rows)?;
             Ok(ExitCode::SUCCESS)
         }
     }

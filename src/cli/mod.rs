@@ -1,11 +1,14 @@
 //! The command line: argument definitions and one small function per command.
 //!
-//! Commands print human output (tables) for people and JSON Lines with `--json` for scripts.
-//! Errors reach `main` as `anyhow` errors with context, printed as one line on stderr.
+//! Commands print human output (tables) for people and, with `--json`, JSON Lines for scripts
+//! (one object per line, in every command: `stats --json` is one line), all through one locked,
+//! buffered [`output::Out`]. Errors reach `main` as `anyhow` errors with context, printed as one
+//! line on stderr; a closed stdout (`mirsad items | head -1`) is a quiet success.
 
 mod check;
 mod context;
 mod export;
+mod feed_filter;
 mod feeds;
 mod ingest;
 mod items;
@@ -21,10 +24,14 @@ mod story;
 mod tag;
 mod train;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+
+use output::Out;
 
 pub use context::Context;
 pub(crate) use feeds::merge as merge_feeds;
@@ -40,20 +47,40 @@ pub(crate) use label::parse_tag;
 item exactly once in a SQLite database you can query directly, and tags the items about AI \
 infrastructure: data centres, AI chips, compute, energy for AI, cloud capacity and the money behind them.",
     after_help = "Config: --config, else $MIRSAD_CONFIG, else /etc/mirsad/mirsad.toml, else config/mirsad.toml.\n\
-Database: --db, else the config's `database`, else $STATE_DIRECTORY/mirsad.db, else data/mirsad.db."
+Database: --db, else the config's `database`, else $STATE_DIRECTORY/mirsad.db, else data/mirsad.db \
+(beside the config file when one is named with --config or $MIRSAD_CONFIG).\n\
+--json everywhere means JSON Lines: one object per line.\n\
+Logs go to stderr, coloured only on a terminal; NO_COLOR=1 turns colour off, MIRSAD_LOG=debug sets the level."
 )]
 pub struct Cli {
     /// Config file (TOML).
-    #[arg(long, global = true, value_name = "PATH", env = "MIRSAD_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "PATH",
+        env = "MIRSAD_CONFIG"
+    )]
     pub config: Option<PathBuf>,
     /// SQLite database file.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "PATH"
+    )]
     pub db: Option<PathBuf>,
     /// More log output (-v: debug, -vv: trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only errors in the log output.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
@@ -110,10 +137,11 @@ pub enum Command {
 /// Filters shared by `items`, `search` and `export`.
 #[derive(Debug, Clone, Args)]
 pub struct FilterArgs {
-    /// Only items from this feed (its URL or name).
+    /// Only items from this feed: its URL, name or title (an unknown one is refused with the
+    /// closest feed).
     #[arg(long, value_name = "URL|NAME")]
     pub feed: Option<String>,
-    /// Only items with this tag, e.g. ai-infra or ai-infra/chips.
+    /// Only items with this tag: ai-infra, ai-infra/chips or just chips.
     #[arg(long)]
     pub tag: Option<String>,
     /// Only items published since a duration ago (7d, 12h) or a date (2026-11-01).
@@ -131,8 +159,15 @@ pub struct FilterArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
-    match run(cli) {
+    let mut out = Out::stdout();
+    let result = run(cli, &mut out).and_then(|code| {
+        out.flush().context("writing to stdout")?;
+        Ok(code)
+    });
+    match result {
         Ok(code) => code,
+        // The reader of our output has gone (`mirsad items | head -1`): nothing failed.
+        Err(_) if output::stdout_closed() => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!(
                 "{}",
@@ -159,30 +194,37 @@ fn one_line(err: &anyhow::Error) -> String {
     line
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, out: &mut Out) -> anyhow::Result<ExitCode> {
     let ctx = Context::new(cli.config.clone(), cli.db.clone());
     match cli.command {
-        Command::Run(args) => run::run(&ctx, &args),
+        Command::Run(args) => run::run(&ctx, &args, out),
         Command::Serve(args) => serve::run(&ctx, &args),
-        Command::Ingest(args) => ingest::run(&ctx, &args),
-        Command::Items(args) => items::run_items(&ctx, &args),
-        Command::Search(args) => items::run_search(&ctx, &args),
-        Command::Feeds(args) => feeds::run(&ctx, &args),
-        Command::Tag(args) => tag::run(&ctx, &args),
-        Command::Retag(args) => retag::run(&ctx, &args),
-        Command::Train(args) => train::run(&ctx, &args),
-        Command::Label(args) => label::run_label(&ctx, &args),
-        Command::Judgements { command } => label::run_judgements(&ctx, &command),
-        Command::Story(args) => story::run_story(&ctx, &args),
-        Command::Restory(args) => story::run_restory(&ctx, &args),
-        Command::Export(args) => export::run(&ctx, &args),
-        Command::Opml { command } => opml::run(&ctx, &command),
-        Command::Stats(args) => stats::run(&ctx, &args),
-        Command::Check => check::run(&ctx),
+        Command::Ingest(args) => ingest::run(&ctx, &args, out),
+        Command::Items(args) => items::run_items(&ctx, &args, out),
+        Command::Search(args) => items::run_search(&ctx, &args, out),
+        Command::Feeds(args) => feeds::run(&ctx, &args, out),
+        Command::Tag(args) => tag::run(&ctx, &args, out),
+        Command::Retag(args) => retag::run(&ctx, &args, out),
+        Command::Train(args) => train::run(&ctx, &args, out),
+        Command::Label(args) => label::run_label(&ctx, &args, out),
+        Command::Judgements { command } => label::run_judgements(&ctx, &command, out),
+        Command::Story(args) => story::run_story(&ctx, &args, out),
+        Command::Restory(args) => story::run_restory(&ctx, &args, out),
+        Command::Export(args) => export::run(&ctx, &args, out),
+        Command::Opml { command } => opml::run(&ctx, &command, out),
+        Command::Stats(args) => stats::run(&ctx, &args, out),
+        Command::Check => check::run(&ctx, out),
     }
 }
 
-/// Logs go to stderr: compact on a terminal; under systemd (JOURNAL_STREAM set) without
+/// Whether log lines may carry colour: only when stderr is a terminal (not cron, nohup, docker
+/// or a file), and never when `NO_COLOR` is set to anything but the empty string
+/// (https://no-color.org).
+fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Logs go to stderr, coloured only where [`colour`] allows; under systemd (JOURNAL_STREAM set) without
 /// timestamps, since journald adds its own, and with each line's priority (see [`journal`]).
 fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
@@ -193,9 +235,14 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => "debug,mirsad=trace",
     };
     let filter = EnvFilter::try_from_env("MIRSAD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = colour(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .compact();
     let result = if std::env::var_os("JOURNAL_STREAM").is_some() {
         let format = tracing_subscriber::fmt::format()
@@ -211,4 +258,33 @@ fn init_logging(verbose: u8, quiet: bool) {
     };
     // Already initialized (tests calling in-process) is fine.
     drop(result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+    }
+
+    #[test]
+    fn global_options_have_their_own_heading() {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        // Building propagates the global options to every subcommand, as parsing does.
+        command.build();
+        let help = command
+            .find_subcommand_mut("items")
+            .map(|c| c.render_help().to_string())
+            .unwrap_or_default();
+        let global = help.find("Global options:").expect(&help);
+        let db = help.find("--db").expect(&help);
+        let limit = help.find("--limit").expect(&help);
+        assert!(limit < global && global < db, "{help}");
+    }
 }

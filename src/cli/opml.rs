@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::output::clean;
+use super::output::{Out, clean};
 use crate::export::opml::{self, OpmlFeed};
 use crate::export::write_atomic;
 
@@ -34,14 +34,14 @@ pub struct ImportArgs {
     pub dry_run: bool,
 }
 
-pub fn run(ctx: &Context, command: &OpmlCommand) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, command: &OpmlCommand, out: &mut Out) -> anyhow::Result<ExitCode> {
     match command {
-        OpmlCommand::Export => export(ctx),
-        OpmlCommand::Import(args) => import(ctx, args),
+        OpmlCommand::Export => export(ctx, out),
+        OpmlCommand::Import(args) => import(ctx, args, out),
     }
 }
 
-fn export(ctx: &Context) -> anyhow::Result<ExitCode> {
+fn export(ctx: &Context, out: &mut Out) -> anyhow::Result<ExitCode> {
     let config = ctx.require_config()?;
     // The store knows each feed's own title and website once it has been fetched.
     let stored = match ctx.open_reader_if_any()? {
@@ -63,13 +63,11 @@ fn export(ctx: &Context) -> anyhow::Result<ExitCode> {
             }
         })
         .collect();
-    let mut out = std::io::stdout().lock();
-    opml::write_opml(&feeds, "mirsad feeds", &mut out)?;
-    out.flush()?;
+    opml::write_opml(&feeds, "mirsad feeds", out)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn import(ctx: &Context, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+fn import(ctx: &Context, args: &ImportArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let opml_text = read_limited(&args.file)?;
     let feeds =
         opml::parse_opml(&opml_text).with_context(|| format!("reading {}", args.file.display()))?;
@@ -90,7 +88,6 @@ fn import(ctx: &Context, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         })?;
     }
     let verb = if args.dry_run { "would add" } else { "added" };
-    let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "{verb} {} feed(s) to {}, skipped {}",
@@ -109,7 +106,6 @@ fn import(ctx: &Context, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     for (feed, reason) in &plan.skipped {
         writeln!(out, "  - {}  ({})", clean(&feed.xml_url), reason.as_str())?;
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

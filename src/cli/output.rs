@@ -1,11 +1,70 @@
-//! Human output: plain tables whose columns line up with Arabic text (display width, not
-//! bytes), with bidi override characters removed so a title cannot disguise itself.
+//! Standard output and human output: every command writes through one locked, buffered
+//! [`Out`]; tables line up with Arabic text (display width, not bytes), with bidi override
+//! characters removed so a title cannot disguise itself.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::arabic::strip_bidi_controls;
+
+/// Set once a write to stdout found its reader gone (`mirsad items | head -1`).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether stdout's reader went away: the command's output is unwanted, not failed, so
+/// `main` exits 0 without a word, as ripgrep does, however the error that followed is wrapped.
+pub(crate) fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Every command's standard output: stdout locked once, and buffered in blocks when it is a
+/// pipe or a file (a terminal keeps stdout's own line buffering, so a person sees each line as
+/// it comes). Commands never `println!`, which panics on a closed pipe.
+pub(crate) struct Out {
+    inner: Box<dyn Write>,
+}
+
+impl Out {
+    pub(crate) fn stdout() -> Out {
+        let stdout = std::io::stdout();
+        let inner: Box<dyn Write> = if stdout.is_terminal() {
+            Box::new(stdout.lock())
+        } else {
+            Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
+        };
+        Out { inner }
+    }
+
+    /// Whether stdout is a terminal (tables fit its width, charts are drawn, binary refused).
+    pub(crate) fn is_terminal(&self) -> bool {
+        std::io::stdout().is_terminal()
+    }
+}
+
+/// Remembers a broken pipe on the way through.
+fn note<T>(result: std::io::Result<T>) -> std::io::Result<T> {
+    if let Err(err) = &result
+        && err.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+    result
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        note(self.inner.write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        note(self.inner.write_all(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        note(self.inner.flush())
+    }
+}
 
 /// A simple left-aligned table; the last column takes what width is left and is cut to fit.
 pub struct Table {
@@ -29,12 +88,10 @@ impl Table {
         self.rows.is_empty()
     }
 
-    /// Prints to stdout; on a terminal the last column is cut to the terminal's width.
-    pub fn print(&self) -> std::io::Result<()> {
+    /// Prints to `out`; on a terminal the last column is cut to the terminal's width.
+    pub(crate) fn print(&self, out: &mut Out) -> std::io::Result<()> {
         let width = terminal_width();
-        let mut out = std::io::stdout().lock();
-        out.write_all(self.render(width).as_bytes())?;
-        out.flush()
+        out.write_all(self.render(width).as_bytes())
     }
 
     pub fn render(&self, total_width: Option<usize>) -> String {
@@ -130,13 +187,14 @@ fn terminal_width() -> Option<usize> {
 }
 
 /// Prints one JSON value per line.
-pub fn print_json_lines<T: serde::Serialize>(values: &[T]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+pub(crate) fn print_json_lines<T: serde::Serialize>(
+    out: &mut Out,
+    values: &[T],
+) -> anyhow::Result<()> {
     for value in values {
-        serde_json::to_writer(&mut out, value)?;
+        serde_json::to_writer(&mut *out, value)?;
         out.write_all(b"\n")?;
     }
-    out.flush()?;
     Ok(())
 }
 

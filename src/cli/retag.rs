@@ -4,7 +4,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use std::io::Write;
+
 use super::Context;
+use super::output::Out;
 use super::output::item_progress;
 use crate::retag::retag_all;
 
@@ -15,7 +18,7 @@ pub struct RetagArgs {
     pub restart: bool,
 }
 
-pub fn run(ctx: &Context, args: &RetagArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: &RetagArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let tagger = ctx.tagger()?;
     let store = ctx.open_existing_store()?;
     let progress = item_progress(store.count_items()?);
@@ -27,22 +30,24 @@ pub fn run(ctx: &Context, args: &RetagArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = retag_all(lock, &tagger, args.restart, |n| progress.inc(n as u64))?;
     progress.finish_and_clear();
-    println!(
+    writeln!(
+        out,
         "retagged {} items with taxonomy and model {}",
         summary.items,
         tagger.version()
-    );
+    )?;
     let tags: std::collections::BTreeSet<&String> =
         summary.added.keys().chain(summary.removed.keys()).collect();
     if tags.is_empty() {
-        println!("no tag changed");
+        writeln!(out, "no tag changed")?;
     }
     for tag in tags {
-        println!(
+        writeln!(
+            out,
             "{tag:<22} +{:<6} -{}",
             summary.added.get(tag).copied().unwrap_or(0),
             summary.removed.get(tag).copied().unwrap_or(0)
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

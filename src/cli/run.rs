@@ -1,12 +1,13 @@
 //! `mirsad run`: the daemon, or one cycle with `--once`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
 
 use super::Context;
+use super::output::Out;
 use crate::daemon::{self, RunOptions};
 use crate::pipeline::Pipeline;
 use crate::store::RunLock;
@@ -24,10 +25,10 @@ pub struct RunArgs {
     pub all: bool,
 }
 
-pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: &RunArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let config = ctx.require_config()?;
     // One daemon per store: held until this function returns (the kernel drops it on any exit).
-    let _lock = RunLock::acquire(&ctx.database_path()?)?;
+    let _lock = RunLock::acquire(&ctx.database_path_to_create()?)?;
     let store = ctx.open_store()?;
     let pipeline = Pipeline::new(ctx.tagger_for(Some(&config))?).with_stories(&config.stories);
     if config.feeds.iter().all(|f| !f.enabled) {
@@ -77,7 +78,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
         options,
     ))?;
     if args.once {
-        println!("{}", summary.line());
+        writeln!(out, "{}", summary.line())?;
         // A cycle in which every feed failed stored nothing: scripts and timers must see that.
         if summary.feeds > 0 && summary.failed == summary.feeds {
             eprintln!(

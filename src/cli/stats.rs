@@ -1,14 +1,14 @@
 //! `mirsad stats`: how much is stored, from where, tagged how, and day by day for the last 30
 //! days (with a small bar chart on a terminal); `--json` for machines.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::Args;
 
 use super::Context;
-use super::output::Table;
+use super::output::{Out, Table};
 use crate::store::{DayStats, Stats};
 
 /// Days in the per-day counts.
@@ -16,27 +16,22 @@ const DAYS: u32 = 30;
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// One JSON object with every count.
+    /// JSON Lines: one line, one object with every count.
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: &StatsArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let store = ctx.open_reader()?;
     let stats = store.stats(Utc::now(), DAYS)?;
     if args.json {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, &stats)?;
+        serde_json::to_writer(&mut *out, &stats)?;
         out.write_all(b"\n")?;
-        out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let terminal = std::io::stdout().is_terminal();
-    let mut out = std::io::stdout().lock();
+    let terminal = out.is_terminal();
     out.write_all(render_summary(&stats, terminal).as_bytes())?;
-    out.flush()?;
-    drop(out);
-    print_tables(&stats)?;
+    print_tables(out, &stats)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -75,7 +70,7 @@ fn render_summary(stats: &Stats, charts: bool) -> String {
     text
 }
 
-fn print_tables(stats: &Stats) -> anyhow::Result<()> {
+fn print_tables(out: &mut Out, stats: &Stats) -> anyhow::Result<()> {
     let mut feeds = Table::new(&["ITEMS", "TAGGED", "FEED"]);
     for feed in &stats.feeds {
         let name = feed
@@ -108,10 +103,10 @@ fn print_tables(stats: &Stats) -> anyhow::Result<()> {
     }
     for (table, empty) in [(feeds, "no feeds"), (tags, "no tags"), (days, "")] {
         if table.is_empty() {
-            println!("{empty}\n");
+            writeln!(out, "{empty}\n")?;
         } else {
-            table.print()?;
-            println!();
+            table.print(out)?;
+            writeln!(out)?;
         }
     }
     Ok(())

@@ -1,14 +1,15 @@
 //! `mirsad items --stories`, `mirsad story ID` and `mirsad restory`.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::Args;
 
 use super::items::{item_filter, show};
-use super::output::{Table, item_progress, print_json_lines, truncate};
+use super::output::{Out, Table, item_progress, print_json_lines, truncate};
 use super::{Context, FilterArgs};
-use crate::store::StoryRow;
+use crate::store::{ItemFilter, StoryRow};
 use crate::stories::StoriesParams;
 
 /// Widest the outlet names of one story get in the table.
@@ -31,18 +32,30 @@ pub fn run_item_stories(
     ctx: &Context,
     filter: &FilterArgs,
     json: bool,
+    out: &mut Out,
 ) -> anyhow::Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let stories = store.stories(&item_filter(filter, Utc::now())?)?;
+    let stories = store.stories(&item_filter(ctx, &store, filter, Utc::now())?)?;
     if json {
-        print_json_lines(&stories)?;
+        print_json_lines(out, &stories)?;
+    } else if stories.is_empty() {
+        // `restory` helps only a store without stories, not a filter that matches none.
+        let any = ItemFilter {
+            limit: Some(1),
+            ..ItemFilter::default()
+        };
+        if store.stories(&any)?.is_empty() {
+            eprintln!("no stories yet (stories are made as items arrive, or by `mirsad restory`)");
+        } else {
+            eprintln!("no stories match");
+        }
     } else {
-        print_stories(&stories)?;
+        print_stories(out, &stories)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_stories(stories: &[StoryRow]) -> anyhow::Result<()> {
+fn print_stories(out: &mut Out, stories: &[StoryRow]) -> anyhow::Result<()> {
     let mut table = Table::new(&["STORY", "LAST SEEN", "ITEMS", "OUTLETS", "TITLE"]);
     for story in stories {
         let outlets = format!("{}: {}", story.feeds.len(), story.outlets.join(", "));
@@ -54,16 +67,12 @@ fn print_stories(stories: &[StoryRow]) -> anyhow::Result<()> {
             story.title.clone(),
         ]);
     }
-    if table.is_empty() {
-        eprintln!("no stories match (stories are made as items arrive, or by `mirsad restory`)");
-    } else {
-        table.print()?;
-    }
+    table.print(out)?;
     Ok(())
 }
 
 /// A story's items, earliest report first.
-pub fn run_story(ctx: &Context, args: &StoryArgs) -> anyhow::Result<ExitCode> {
+pub fn run_story(ctx: &Context, args: &StoryArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let store = ctx.open_reader()?;
     let mut story = store.story(args.id)?;
     if story.is_none()
@@ -81,7 +90,8 @@ pub fn run_story(ctx: &Context, args: &StoryArgs) -> anyhow::Result<ExitCode> {
     };
     let items = store.story_items(story.id)?;
     if !args.json {
-        println!(
+        writeln!(
+            out,
             "story {}: {} from {}, {} – {}\n{}\n",
             story.id,
             count(story.items, "item"),
@@ -89,14 +99,14 @@ pub fn run_story(ctx: &Context, args: &StoryArgs) -> anyhow::Result<ExitCode> {
             short_time(&story.first_seen_at),
             short_time(&story.last_seen_at),
             super::output::clean(&story.title)
-        );
+        )?;
     }
-    show(&items, args.json)?;
+    show(out, &items, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Re-clusters every stored item with the configured `[stories]` settings.
-pub fn run_restory(ctx: &Context, _args: &RestoryArgs) -> anyhow::Result<ExitCode> {
+pub fn run_restory(ctx: &Context, _args: &RestoryArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let settings = ctx.stories()?;
     let params = StoriesParams {
         window: settings.window,
@@ -106,10 +116,11 @@ pub fn run_restory(ctx: &Context, _args: &RestoryArgs) -> anyhow::Result<ExitCod
     let progress = item_progress(store.count_items()?);
     let summary = crate::stories::restory(&mut store, params, |n| progress.inc(n as u64))?;
     progress.finish_and_clear();
-    println!(
+    writeln!(
+        out,
         "re-clustered {} items into {} stories ({} items moved, {} stories merged into another)",
         summary.items, summary.stories, summary.moved, summary.merged
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

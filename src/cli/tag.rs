@@ -7,13 +7,15 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::Context;
+use super::output::Out;
 use crate::tagger::{MODEL_RULE_PREFIX, TagResult, Tagger, Tagging};
 
 #[derive(Debug, Args)]
 pub struct TagArgs {
-    /// Input is JSON Lines `{"id", "title", "summary"}`; output one JSON object per line.
-    #[arg(long)]
-    pub jsonl: bool,
+    /// JSON Lines in and out: `{"id", "title", "summary"}` per input line, one object with its
+    /// tags per output line (`--jsonl` is the old name).
+    #[arg(long, alias = "jsonl")]
+    pub json: bool,
     /// Show each matched rule with its words and score, the model's strongest features, and the
     /// near-misses.
     #[arg(long)]
@@ -56,10 +58,10 @@ fn read_line_capped(
     ))
 }
 
-pub fn run(ctx: &Context, args: &TagArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: &TagArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let tagger = ctx.tagger()?;
-    if args.jsonl {
-        return tag_jsonl(&tagger);
+    if args.json {
+        return tag_jsonl(&tagger, out);
     }
     // Counted in bytes read: `mirsad tag < /dev/zero` must not read until memory runs out.
     let bytes = crate::files::read_capped_from(std::io::stdin().lock(), MAX_INPUT_BYTES)
@@ -67,14 +69,13 @@ pub fn run(ctx: &Context, args: &TagArgs) -> anyhow::Result<ExitCode> {
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("stdin is not UTF-8 text"))?;
     let (title, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
     let tagging = tagger.tag(title, body);
-    print!("{}", render(&tagging, args.explain));
+    out.write_all(render(&tagging, args.explain).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// One output line per input line; a malformed line gets an error object and the rest go on.
-fn tag_jsonl(tagger: &Tagger) -> anyhow::Result<ExitCode> {
+fn tag_jsonl(tagger: &Tagger, out: &mut Out) -> anyhow::Result<ExitCode> {
     let mut stdin = std::io::stdin().lock();
-    let mut out = std::io::stdout().lock();
     for index in 0.. {
         let Some(line) = read_line_capped(&mut stdin, index + 1)? else {
             break;
@@ -92,10 +93,9 @@ fn tag_jsonl(tagger: &Tagger) -> anyhow::Result<ExitCode> {
                 "error": format!("not a JSON object with id, title, summary: {err}"),
             }),
         };
-        serde_json::to_writer(&mut out, &value)?;
+        serde_json::to_writer(&mut *out, &value)?;
         out.write_all(b"\n")?;
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,7 @@
 //! `mirsad train`: fits the tagger's model on a labelled corpus (see crate::tagger::train),
 //! reports cross-validated figures before and after, and writes the model file.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -8,7 +9,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::Context;
-use super::output::item_progress;
+use super::output::{Out, item_progress};
 use crate::export::write_atomic;
 use crate::tagger::train::{self, Evaluation, TrainOptions, TrainReport};
 use crate::tagger::{
@@ -37,7 +38,7 @@ pub struct TrainArgs {
     pub with_judgements: bool,
 }
 
-pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: &TrainArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let config = ctx.optional_config()?;
     let (corpus, corpus_name) = match &args.corpus {
         Some(path) => (load_corpus(path)?, path.display().to_string()),
@@ -46,7 +47,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
             BUILTIN_CORPUS_NAME.to_owned(),
         ),
     };
-    let out = match &args.out {
+    let model_path = match &args.out {
         Some(path) => path.clone(),
         None => default_out(&ctx.config_path()),
     };
@@ -73,28 +74,31 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         format!("{corpus_name} and {} judgements", judgements.len())
     };
     print_report(
+        out,
         &source,
         &all,
         &before,
         &report,
         current.model().map(|m| m.origin()),
-    );
-    write_atomic(&out, None, |w| {
+    )?;
+    write_atomic(&model_path, None, |w| {
         w.write_all(report.text.as_bytes())?;
         Ok(())
     })
-    .with_context(|| format!("cannot write the model to {}", out.display()))?;
-    println!(
+    .with_context(|| format!("cannot write the model to {}", model_path.display()))?;
+    writeln!(
+        out,
         "\nwrote {} ({} weights, model version {})",
-        out.display(),
+        model_path.display(),
         report.weights,
         report.model.version()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "to use it: put `model = \"{}\"` at the top of {}, then run `mirsad retag`",
-        out.display(),
+        model_path.display(),
         ctx.config_path().display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -159,35 +163,40 @@ fn default_out(config_path: &Path) -> PathBuf {
 }
 
 fn print_report(
+    out: &mut Out,
     corpus_name: &str,
     corpus: &[LabelledItem],
     before: &Evaluation,
     report: &TrainReport,
     current: Option<&str>,
-) {
-    println!(
+) -> std::io::Result<()> {
+    writeln!(
+        out,
         "corpus: {corpus_name}: {} items from {} outlets; {}-fold cross-validation grouped by outlet",
         corpus.len(),
         report.outlets,
         report.folds
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "\nbefore: the current tagger (model {}) on the corpus (in-sample if it was trained on it)",
         current.unwrap_or("none")
-    );
-    print!("{}", before.table());
-    println!(
+    )?;
+    write!(out, "{}", before.table())?;
+    writeln!(
+        out,
         "\nafter: the new model, cross-validated (each item predicted by a model that never saw its outlet)"
-    );
-    print!("{}", report.cross_validated.table());
+    )?;
+    write!(out, "{}", report.cross_validated.table())?;
     let thresholds: Vec<String> = crate::tagger::MODEL_TAGS
         .iter()
         .zip(report.thresholds)
         .map(|(tag, t)| format!("{tag} {t:.2}"))
         .collect();
-    println!("thresholds: {}", thresholds.join(", "));
-    println!(
+    writeln!(out, "thresholds: {}", thresholds.join(", "))?;
+    writeln!(
+        out,
         "training: {:.2} s ({} features)",
         report.seconds, report.features
-    );
+    )
 }

@@ -57,8 +57,7 @@ pub(super) fn write(
 }
 
 fn entry(w: &mut XmlWriter<'_>, item: &ExportItem) -> Result<(), ExportError> {
-    let language = item.language.as_deref().filter(|l| is_language_tag(l));
-    match language {
+    match entry_language(item) {
         Some(lang) => xml::open(w, "entry", &[("xml:lang", lang)])?,
         None => xml::open(w, "entry", &[])?,
     }
@@ -127,6 +126,24 @@ fn author_name(item: &ExportItem) -> String {
         .unwrap_or_else(|| "mirsad".to_owned())
 }
 
+/// Languages written right to left, by primary subtag.
+const RTL_LANGUAGES: [&str; 9] = ["ar", "fa", "ur", "ps", "he", "yi", "ckb", "sd", "ug"];
+
+/// The entry's `xml:lang`: the declared language when it is well formed, except that an item
+/// written mostly in Arabic script under a left-to-right language (many Arabic sites keep their
+/// CMS's `<language>en</language>`) is `ar`: the script does not lie, the setting often does.
+fn entry_language(item: &ExportItem) -> Option<&str> {
+    let declared = item.language.as_deref().filter(|l| is_language_tag(l));
+    let primary = declared
+        .and_then(|l| l.split('-').next())
+        .map(str::to_ascii_lowercase);
+    let rtl_declared = primary.is_some_and(|p| RTL_LANGUAGES.contains(&p.as_str()));
+    if item.direction == "rtl" && !rtl_declared {
+        return Some("ar");
+    }
+    declared
+}
+
 /// Only well-formed language tags go into `xml:lang`; feeds declare odd things.
 fn is_language_tag(text: &str) -> bool {
     !text.is_empty()
@@ -177,6 +194,24 @@ mod tests {
         let parsed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
         assert!(parsed.entries.is_empty());
         assert!(parsed.updated.is_some());
+    }
+
+    #[test]
+    fn arabic_script_under_a_declared_english_is_exported_as_arabic() {
+        let mut arabic = item("a", &["ai-infra"]);
+        arabic.language = Some("en-US".into());
+        arabic.direction = "rtl".into();
+        let mut english = item("b", &["ai-infra"]);
+        english.language = Some("en".into());
+        english.direction = "ltr".into();
+        let mut persian = item("c", &["ai-infra"]);
+        persian.language = Some("fa".into());
+        persian.direction = "rtl".into();
+        assert_eq!(entry_language(&arabic), Some("ar"));
+        assert_eq!(entry_language(&english), Some("en"));
+        assert_eq!(entry_language(&persian), Some("fa"));
+        let xml = render(&[arabic]);
+        assert!(xml.contains(r#"<entry xml:lang="ar">"#), "{xml}");
     }
 
     #[test]

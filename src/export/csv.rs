@@ -91,12 +91,59 @@ fn row(item: &ExportItem) -> [String; 15] {
 }
 
 /// A cell a spreadsheet would run as a formula, made text with a leading `'`.
+///
+/// `=` and `@` always start a formula; tab and carriage return hide one behind whitespace. A
+/// leading `+` or `-` starts one only when a formula follows: `+971 4 …` (a phone number),
+/// `-20% …` or `- خبر` are numbers or text to a spreadsheet and stay as written, while `-1+1`,
+/// `+A1`, `-SUM(…)` and `+cmd|…` would run.
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if runs_as_formula(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
     }
+}
+
+fn runs_as_formula(cell: &str) -> bool {
+    let Some(first) = cell.chars().next() else {
+        return false;
+    };
+    match first {
+        '=' | '@' | '\t' | '\r' => true,
+        '+' | '-' => {
+            let rest = cell.get(1..).unwrap_or("");
+            // The first word after the sign decides: `-20% of …` and `+971 4 …` are text.
+            let word = rest.split(char::is_whitespace).next().unwrap_or("");
+            let is_number = |w: &str| {
+                let w = w.trim_end_matches('%');
+                !w.is_empty()
+                    && w.chars()
+                        .all(|c| c.is_ascii_digit() || matches!(c, '.' | ','))
+            };
+            // Nothing after the sign, or a number (`-20`, `+971`, `-20%`) then words: text,
+            // unless a function call or DDE link (`-1 +cmd|' /C calc'!A0`) hides further on.
+            if word.is_empty() || is_number(word) {
+                return calls_something(rest);
+            }
+            // Anything else after a sign that a spreadsheet could evaluate: a reference, a
+            // function, an operator, a quote, a paren, another sign or `=`.
+            word.starts_with(|c: char| c.is_ascii_alphanumeric() || "=+-@(\"'|!$.".contains(c))
+        }
+        _ => false,
+    }
+}
+
+/// A DDE link (`cmd|…`) or a function call (`HYPERLINK(`), the parts of a formula that reach
+/// outside the cell; `H200 (تقرير)` is neither.
+fn calls_something(text: &str) -> bool {
+    let mut previous_latin = false;
+    for c in text.chars() {
+        if c == '|' || (c == '(' && previous_latin) {
+            return true;
+        }
+        previous_latin = c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    }
+    false
 }
 
 #[cfg(test)]
@@ -112,8 +159,32 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralized_and_others_kept() {
-        for hostile in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(neutralize(hostile), format!("'{hostile}"));
+        for hostile in [
+            "=1+1",
+            "-1+1",
+            "+A1",
+            "-SUM(A1:A9)",
+            "+cmd|' /C calc'!A0",
+            "-=1",
+            "-1 +cmd|' /C calc'!A0",
+            "+1 + HYPERLINK(\"http://x\")",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(neutralize(hostile), format!("'{hostile}"), "{hostile}");
+        }
+        // What people write that no spreadsheet runs keeps its first character.
+        for plain in [
+            "-20% على رقاقات إنفيديا",
+            "+971 4 123 4567",
+            "-20",
+            "+971",
+            "- خبر عاجل",
+            "+ إضافة",
+            "-20% على رقاقات إنفيديا H200 (تقرير)",
+        ] {
+            assert_eq!(neutralize(plain), plain, "{plain}");
         }
         assert_eq!(neutralize("إنفيديا = 1"), "إنفيديا = 1");
         assert_eq!(neutralize(""), "");

@@ -85,7 +85,8 @@ pub fn restory(
         moved: written.moved,
         merged: written.merged,
     };
-    tracing::info!(
+    // Debug, not info: `mirsad restory` prints the result itself, once.
+    tracing::debug!(
         items = summary.items,
         stories = summary.stories,
         moved = summary.moved,

@@ -21,6 +21,7 @@ mod matcher;
 mod model;
 mod model_file;
 mod score;
+mod tag_name;
 mod taxonomy;
 pub mod train;
 
@@ -33,6 +34,7 @@ pub use corpus::{
     BUILTIN_CORPUS, BUILTIN_CORPUS_NAME, CorpusError, LabelledItem, load_corpus, parse_corpus,
 };
 pub use model::{MODEL_RULE_PREFIX, MODEL_TAGS, Model, ModelError};
+pub use tag_name::{UnknownTag, parse_tag};
 pub use taxonomy::{Problem, SUBTOPICS, Taxonomy, TaxonomyError, UMBRELLA};
 
 use matcher::ScannedField;
