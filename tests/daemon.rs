@@ -182,6 +182,11 @@ async fn gone_disables_and_server_errors_back_off_then_reset_on_success() {
     let m = Arc::new(Mirsad::new());
     let (gone, flaky) = (server.url("/gone"), server.url("/flaky"));
     let cfg = config(&m, &[gone.clone(), flaky.clone()], "");
+    // It has worked once, so its failures follow the regular rules (not the quick retries of a
+    // feed that never worked).
+    server.route("/flaky", Route::ok(body(AITNEWS)));
+    run_once(&m, &cfg).await;
+    server.route("/flaky", Route::status(500));
 
     let mut delays = Vec::new();
     for _ in 0..3 {
@@ -205,6 +210,49 @@ async fn gone_disables_and_server_errors_back_off_then_reset_on_success() {
     assert!((scheduled_delay(&m, &flaky) - 3600).abs() <= 361);
     let feeds = m.run_ok(&["--config", &cfg, "feeds", "--json"], &[]);
     assert!(feeds.contains("\"status\":\"disabled\""), "{feeds}");
+}
+
+/// Issue 16, point 4: a feed whose first fetch failed waited about 12 hours (the adaptive
+/// maximum, doubled). One that has never worked retries after 1, 2, 4 … minutes, and `feeds`
+/// says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_that_never_worked_retries_within_minutes_and_feeds_shows_when() {
+    let server = TestServer::start().await;
+    server.route("/typo", Route::status(404));
+    let m = Arc::new(Mirsad::new());
+    let typo = server.url("/typo");
+    // No `interval`: the adaptive one, whose maximum (6 h) a new feed starts at.
+    let cfg = m.write(
+        "mirsad.toml",
+        &format!("[fetch]\ntimeout = \"3s\"\n[http]\nlisten = \"\"\n[[feeds]]\nurl = \"{typo}\"\nname = \"Typo\"\n"),
+    );
+    let mut delays = Vec::new();
+    for _ in 0..3 {
+        run_once(&m, &cfg).await;
+        delays.push(scheduled_delay(&m, &typo));
+    }
+    for (delay, minutes) in delays.iter().zip([1, 2, 4]) {
+        let expected = minutes * 60;
+        assert!((*delay - expected).abs() <= expected / 10 + 1, "{delays:?}");
+    }
+    let feeds = m.run_ok(&["--config", &cfg, "feeds", "--json"], &[]);
+    let row: serde_json::Value = serde_json::from_str(feeds.trim()).unwrap();
+    let next = row["next_fetch_at"].as_str().unwrap();
+    let next = chrono::DateTime::parse_from_rfc3339(next).unwrap();
+    let ahead = (next.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+    assert!(
+        (0..=300).contains(&ahead),
+        "next fetch {ahead} s ahead: {feeds}"
+    );
+    assert_eq!(row["error_count"], 3, "{feeds}");
+    let table = m.run_ok(&["--config", &cfg, "feeds"], &[]);
+    let due = short(&next.with_timezone(&chrono::Utc));
+    assert!(table.contains(&due), "{table}");
+}
+
+/// A time as the `feeds` table shows it.
+fn short(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -379,4 +427,141 @@ async fn a_cycle_that_stored_items_rewrites_the_live_export_files() {
     let atom = std::fs::read(&live).expect("the live export file was written");
     let feed = feed_rs::parser::parse(atom.as_slice()).unwrap();
     assert_eq!(feed.entries.len(), 10);
+}
+
+/// A config of feeds with their own intervals, with a fetch timeout long enough for `/slow`.
+fn config_with_intervals(m: &Mirsad, feeds: &[(String, &str)]) -> String {
+    let mut text = String::from(
+        "[fetch]\ntimeout = \"20s\"\nconnect_timeout = \"1s\"\n[http]\nlisten = \"\"\n",
+    );
+    for (url, interval) in feeds {
+        text.push_str(&format!(
+            "[[feeds]]\nurl = \"{url}\"\ninterval = \"{interval}\"\n"
+        ));
+    }
+    m.write("mirsad.toml", &text)
+}
+
+/// Issue 15, point 27: a slow server held up every feed that fell due during its cycle, for up
+/// to the fetch timeout. Each feed is scheduled on its own now: a feed due every second keeps
+/// being fetched while another server takes 8 s to answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_server_delays_no_other_feed() {
+    let server = TestServer::start().await;
+    server.route(
+        "/slow",
+        Route::ok(body(AITNEWS)).delay(Duration::from_secs(8)),
+    );
+    server.route("/quick", Route::ok(body(HESPRESS)));
+    let m = Mirsad::new();
+    let cfg = config_with_intervals(
+        &m,
+        &[(server.url("/slow"), "1h"), (server.url("/quick"), "1s")],
+    );
+    let child = spawn_daemon(&m, &cfg);
+    assert!(wait_for(Duration::from_secs(20), || server.hits("/slow") > 0).await);
+    let slow_asked = Instant::now();
+    // Before the slow answer comes (8 s), the quick feed is fetched again and again.
+    let kept_going = wait_for(Duration::from_secs(7), || server.hits("/quick") >= 3).await;
+    let waited = slow_asked.elapsed();
+    signal(&child, "TERM");
+    let status = wait_exit(child, Duration::from_secs(20)).await;
+    assert!(
+        kept_going,
+        "the quick feed was fetched {} times in {waited:?} while the slow one was in flight",
+        server.hits("/quick")
+    );
+    assert!(status.success(), "{status:?}");
+    assert_eq!(server.hits("/slow"), 1);
+}
+
+/// Issue 15, point 27: `systemctl reload` waited for the current fetch round (27 s in one
+/// test). SIGHUP during a slow fetch is applied at once: the feed it adds is fetched within
+/// about a second, while the slow fetch is still in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_during_a_slow_fetch_is_applied_at_once() {
+    let server = TestServer::start().await;
+    server.route(
+        "/slow",
+        Route::ok(body(AITNEWS)).delay(Duration::from_secs(10)),
+    );
+    server.route("/added", Route::ok(body(HESPRESS)));
+    let m = Mirsad::new();
+    let slow = (server.url("/slow"), "1h");
+    let cfg = config_with_intervals(&m, std::slice::from_ref(&slow));
+    let child = spawn_daemon(&m, &cfg);
+    assert!(wait_for(Duration::from_secs(20), || server.hits("/slow") > 0).await);
+    config_with_intervals(&m, &[slow, (server.url("/added"), "1h")]);
+    let sent = Instant::now();
+    signal(&child, "HUP");
+    let applied = wait_for(Duration::from_secs(5), || server.hits("/added") > 0).await;
+    let took = sent.elapsed();
+    signal(&child, "TERM");
+    let status = wait_exit(child, Duration::from_secs(20)).await;
+    assert!(
+        applied,
+        "the added feed was not fetched within 5 s of SIGHUP"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "SIGHUP took {took:?} to apply"
+    );
+    assert!(status.success(), "{status:?}");
+}
+
+/// Without the colour codes a terminal would get.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters, up to a final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Issue 16, the daemon's terminal output: a failed fetch was logged twice (INFO and WARN),
+/// lines named feeds by URL, nothing said when the next fetch was due, and a new store logged
+/// three migration lines. Now: one line per fetch, naming the feed (its URL a field beside),
+/// with the next fetch time; one migration line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_names_each_feed_once_with_its_next_fetch() {
+    let server = TestServer::start().await;
+    server.route("/good", Route::ok(body(AITNEWS)));
+    server.route("/broken", Route::status(500));
+    let m = Arc::new(Mirsad::new());
+    let (good, broken) = (server.url("/good"), server.url("/broken"));
+    let cfg = m.write(
+        "mirsad.toml",
+        &format!(
+            "[fetch]\ntimeout = \"3s\"\n[http]\nlisten = \"\"\n\
+             [[feeds]]\nurl = \"{good}\"\nname = \"Good Outlet\"\n\
+             [[feeds]]\nurl = \"{broken}\"\nname = \"Broken Outlet\"\n"
+        ),
+    );
+    let out = m.run(&["--config", &cfg, "run", "--once", "--all"], &[]);
+    let stderr = plain(&String::from_utf8_lossy(&out.stderr));
+    for (url, name, what) in [
+        (&good, "Good Outlet", "fetched"),
+        (&broken, "Broken Outlet", "fetch failed"),
+    ] {
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains(url.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 1, "{url}: {stderr}");
+        let line = lines[0];
+        assert!(line.contains(&format!("feed=\"{name}\"")), "{line}");
+        assert!(line.contains(what) && line.contains("next="), "{line}");
+    }
+    let migrations = stderr.lines().filter(|l| l.contains("migrat")).count();
+    assert_eq!(migrations, 1, "{stderr}");
 }

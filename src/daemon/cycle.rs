@@ -1,6 +1,8 @@
-//! One polling cycle: fetch the due feeds concurrently (within the global and per-host limits),
-//! parse each body on a worker thread, and store each feed's items and state in one short
-//! transaction. A slow, failing or hostile feed only ever costs its own slot.
+//! One polling round: fetch the feeds due at one look at the schedule concurrently (within the
+//! global and per-host limits, which every round in flight shares), parse each body on a worker
+//! thread, and store each feed's items and state in one short transaction. A slow, failing or
+//! hostile feed only ever costs its own slot: rounds overlap, so feeds that fall due while a
+//! slow one is still being fetched start in a round of their own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,15 +10,17 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::schedule::{self, Limits, Observation};
+use super::unsaved::Unsaved;
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
 use crate::pipeline::{FeedRef, IngestReport, Pipeline, PreparedDocument};
 use crate::store::{FeedState, Store};
 
-/// Everything a cycle shares between its feed tasks.
+/// Everything a round shares between its feed tasks, and every round with the others.
+#[derive(Clone)]
 pub struct Shared {
     /// The writer's connection.
     pub store: Arc<Mutex<Store>>,
@@ -24,6 +28,50 @@ pub struct Shared {
     pub lookup: Arc<Mutex<Store>>,
     pub pipeline: Arc<Pipeline>,
     pub fetcher: Arc<Fetcher>,
+    /// Feed states the store refused to take; they stand in for the stored ones.
+    pub(crate) unsaved: Unsaved,
+    /// The fetch and processing limits, shared by every round in flight.
+    pub(crate) gates: Gates,
+}
+
+/// The limits every round in flight shares: `concurrency` fetches overall, `per_host` per
+/// host, and the processing slots.
+#[derive(Clone)]
+pub(crate) struct Gates {
+    global: Arc<Semaphore>,
+    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    slots: Slots,
+    concurrency: usize,
+    per_host: usize,
+}
+
+impl Gates {
+    pub(crate) fn new(config: &Config) -> Gates {
+        let concurrency = config.fetch.concurrency.max(1);
+        Gates {
+            global: Arc::new(Semaphore::new(concurrency)),
+            hosts: Arc::default(),
+            slots: Slots::new(),
+            concurrency,
+            per_host: config.fetch.per_host.max(1),
+        }
+    }
+
+    /// Whether these gates enforce `config`'s limits (else a reload makes new ones; rounds
+    /// in flight finish under the old).
+    pub(crate) fn fit(&self, config: &Config) -> bool {
+        self.concurrency == config.fetch.concurrency.max(1)
+            && self.per_host == config.fetch.per_host.max(1)
+    }
+
+    fn host(&self, host: String) -> Arc<Semaphore> {
+        self.hosts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+            .clone()
+    }
 }
 
 /// One feed to fetch in this cycle, with its stored state.
@@ -70,10 +118,27 @@ impl CycleSummary {
     }
 }
 
-/// The two connections a feed task uses.
+/// Tells the daemon a feed is finished when dropped: after its fetch, and also if its task
+/// panicked or was aborted, so the feed is never left marked in flight.
+struct Finished {
+    url: String,
+    done: Option<mpsc::UnboundedSender<String>>,
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        if let Some(done) = &self.done {
+            // The daemon may have stopped listening: nothing to tell then.
+            done.send(std::mem::take(&mut self.url)).ok();
+        }
+    }
+}
+
+/// The two connections a feed task uses, and where states the writer refused go.
 struct Stores {
     store: Arc<Mutex<Store>>,
     lookup: Arc<Mutex<Store>>,
+    unsaved: Unsaved,
 }
 
 /// How one feed's fetch ended.
@@ -84,9 +149,11 @@ enum FeedResult {
     Skipped,
 }
 
-/// The feeds due at `now` (every enabled feed with `all`), with their stored state.
-pub fn due_plans(
+/// The feeds due at `now` (every enabled feed with `all`), with their state: the stored one,
+/// or the newer one the store refused to take.
+pub(crate) fn due_plans(
     store: &mut Store,
+    unsaved: &Unsaved,
     config: &Config,
     now: DateTime<Utc>,
     all: bool,
@@ -94,9 +161,10 @@ pub fn due_plans(
     let now_text = crate::time::format(now);
     let mut plans = Vec::new();
     for feed in config.feeds.iter().filter(|f| f.enabled) {
-        let state = match store.feed_state(&feed.url)? {
-            Some(state) => state,
-            None => store.ensure_feed_state(&feed.url, feed.name.as_deref())?,
+        let state = match (unsaved.get(&feed.url), store.feed_state(&feed.url)?) {
+            (Some(kept), _) => kept,
+            (None, Some(state)) => state,
+            (None, None) => store.ensure_feed_state(&feed.url, feed.name.as_deref())?,
         };
         if state.disabled {
             continue;
@@ -117,17 +185,17 @@ pub fn due_plans(
 }
 
 /// Fetches, parses and stores every plan; stops starting new fetches once `stop` turns true.
-pub async fn run_cycle(
+/// Each feed's URL goes to `done` as soon as that feed is finished (its state written), so the
+/// daemon may schedule it again while slower feeds of the round are still in flight.
+pub(crate) async fn run_cycle(
     shared: &Shared,
     config: &Config,
     plans: Vec<Plan>,
     stop: watch::Receiver<bool>,
     progress: Option<ProgressBar>,
+    done: Option<mpsc::UnboundedSender<String>>,
 ) -> CycleSummary {
     let started = Instant::now();
-    let global = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
-    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let slots = Slots::new();
     let limits = limits(config);
     let mut tasks = tokio::task::JoinSet::new();
     let mut summary = CycleSummary {
@@ -136,18 +204,17 @@ pub async fn run_cycle(
     };
     for plan in plans {
         let host = host_of(plan.state.fetch_url.as_deref().unwrap_or(&plan.feed.url));
-        let host_limit = per_host
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(config.fetch.per_host.max(1))))
-            .clone();
-        let global = global.clone();
+        let host_limit = shared.gates.host(host);
+        let global = shared.gates.global.clone();
         let store = shared.store.clone();
         let lookup = shared.lookup.clone();
         let pipeline = shared.pipeline.clone();
         let fetcher = shared.fetcher.clone();
+        let unsaved = shared.unsaved.clone();
         let stop = stop.clone();
-        let slots = slots.clone();
-        tasks.spawn(async move {
+        let slots = shared.gates.slots.clone();
+        let (url, done) = (plan.feed.url.clone(), done.clone());
+        let feed = async move {
             let Ok(_host_permit) = host_limit.acquire_owned().await else {
                 return FeedResult::Skipped;
             };
@@ -160,12 +227,20 @@ pub async fn run_cycle(
             poll_feed(
                 plan,
                 &fetcher,
-                Stores { store, lookup },
+                Stores {
+                    store,
+                    lookup,
+                    unsaved,
+                },
                 pipeline,
                 slots,
                 limits,
             )
             .await
+        };
+        tasks.spawn(async move {
+            let _finished = Finished { url, done };
+            feed.await
         });
     }
     while let Some(joined) = tasks.join_next().await {
@@ -254,7 +329,11 @@ fn host_of(url: &str) -> String {
 async fn poll_feed(
     plan: Plan,
     fetcher: &Fetcher,
-    Stores { store, lookup }: Stores,
+    Stores {
+        store,
+        lookup,
+        unsaved,
+    }: Stores,
     pipeline: Arc<Pipeline>,
     slots: Slots,
     limits: Limits,
@@ -262,6 +341,7 @@ async fn poll_feed(
     let request = fetch_request(&plan);
     let mut outcome = fetcher.fetch(&request).await;
     let feed_url = plan.feed.url.clone();
+    let feed_name = feed_name(&plan).to_owned();
     let stored = async move {
         let mut prepared = None;
         // Held until the write: a document waiting for the writer is memory held. (The slots'
@@ -288,12 +368,9 @@ async fn poll_feed(
         }
         tokio::task::spawn_blocking(move || {
             let mut store = lock(&store);
-            let stored = store_outcome(&mut store, &pipeline, &plan, &outcome, prepared, limits);
-            if stored.is_err() {
-                // The transaction rolled back; the story clusterer must not keep its items.
-                pipeline.forget_unsaved();
-            }
-            stored
+            Ok::<_, crate::store::StoreError>(store_or_back_off(
+                &mut store, &unsaved, &pipeline, &plan, &outcome, prepared, limits,
+            ))
         })
         .await
     }
@@ -301,14 +378,78 @@ async fn poll_feed(
     match stored {
         Ok(Ok(result)) => result,
         Ok(Err(err)) => {
-            tracing::error!(feed = %feed_url, error = %err, "could not store the feed's items; nothing from this fetch was kept, the next cycle retries");
+            tracing::error!(feed = %feed_name, url = %feed_url, error = %err, "could not read the store to prepare the feed's items; the next cycle retries");
             FeedResult::Failed
         }
         Err(err) => {
-            tracing::error!(feed = %feed_url, error = %err, "the store task failed");
+            tracing::error!(feed = %feed_name, url = %feed_url, error = %err, "the store task failed");
             FeedResult::Failed
         }
     }
+}
+
+/// Stores the fetch; when the store refuses (a full disk, a read-only or long-busy database),
+/// the refusal is the feed's failure: it backs off like any other, and its state (with the
+/// error) is written alone, or kept in `unsaved` when even that cannot be written.
+fn store_or_back_off(
+    store: &mut Store,
+    unsaved: &Unsaved,
+    pipeline: &Pipeline,
+    plan: &Plan,
+    outcome: &FetchOutcome,
+    prepared: Option<Result<PreparedDocument, crate::feed::FeedError>>,
+    limits: Limits,
+) -> FeedResult {
+    let err = match store_outcome(store, pipeline, plan, outcome, prepared, limits) {
+        Ok(result) => {
+            // Under the writer's lock, so a flush cannot write the older state after this.
+            unsaved.forget(&plan.feed.url);
+            return result;
+        }
+        Err(err) => err,
+    };
+    // The transaction rolled back; the story clusterer must not keep its items.
+    pipeline.forget_unsaved();
+    let now = Utc::now();
+    let error = match &outcome.result {
+        Err(fetch) => format!("{fetch}; and cannot write to the store: {err}"),
+        Ok(_) => format!("cannot store this fetch: {err}"),
+    };
+    let items_per_day = store.items_per_day(plan.state.id, now).unwrap_or(0.0);
+    let state = next_state(
+        plan,
+        outcome,
+        Some(&error),
+        now,
+        None,
+        items_per_day,
+        limits,
+    );
+    let recorded = match store.save_feed_state(&state) {
+        Ok(()) => {
+            unsaved.forget(&plan.feed.url);
+            true
+        }
+        Err(_) => {
+            unsaved.keep(state.clone());
+            false
+        }
+    };
+    tracing::warn!(
+        feed = feed_name(plan),
+        url = %plan.feed.url,
+        status = outcome.status.unwrap_or(0),
+        error,
+        recorded,
+        next = state.next_fetch_at.as_deref().unwrap_or("-"),
+        "fetch failed"
+    );
+    FeedResult::Failed
+}
+
+/// What log lines call a feed: its configured name, else its URL.
+fn feed_name(plan: &Plan) -> &str {
+    plan.feed.name.as_deref().unwrap_or(&plan.feed.url)
 }
 
 /// The request for a plan: its stored validators, and the URL learned from a permanent
@@ -381,7 +522,6 @@ fn store_outcome(
         (Ok(_), None) => None,
     };
     let state = next_state(
-        &plan.state,
         plan,
         outcome,
         error.as_deref(),
@@ -392,7 +532,7 @@ fn store_outcome(
     );
     writer.save_feed_state(&state)?;
     writer.commit()?;
-    log_fetch(plan, outcome, &report, error.as_deref());
+    log_fetch(plan, outcome, &report, error.as_deref(), &state);
     Ok(match (error, outcome.is_not_modified()) {
         (Some(_), _) => FeedResult::Failed,
         (None, true) => FeedResult::NotModified,
@@ -401,9 +541,7 @@ fn store_outcome(
 }
 
 /// The feed's state after this fetch: validators, health and the next fetch time.
-#[allow(clippy::too_many_arguments)]
 fn next_state(
-    old: &FeedState,
     plan: &Plan,
     outcome: &FetchOutcome,
     error: Option<&str>,
@@ -412,7 +550,7 @@ fn next_state(
     items_per_day: f64,
     limits: Limits,
 ) -> FeedState {
-    let mut state = old.clone();
+    let mut state = plan.state.clone();
     state.last_fetch_at = Some(crate::time::format(now));
     state.last_status = outcome.status.map(i64::from);
     if outcome.etag.is_some() || outcome.last_modified.is_some() {
@@ -422,13 +560,14 @@ fn next_state(
     if let Some(moved) = &outcome.permanent_redirect
         && state.fetch_url.as_deref() != Some(moved.as_str())
     {
-        tracing::info!(feed = %plan.feed.url, to = %moved, "feed moved permanently; fetching the new URL from now on");
+        tracing::info!(feed = feed_name(plan), url = %plan.feed.url, to = %moved, "feed moved permanently; fetching the new URL from now on");
         state.fetch_url = Some(moved.clone());
     }
     match error {
         None => {
             state.error_count = 0;
             state.last_error = None;
+            state.last_success_at = state.last_fetch_at.clone();
         }
         Some(message) => {
             state.error_count += 1;
@@ -449,6 +588,7 @@ fn next_state(
         cache_until: outcome.cache_until,
         retry_after: outcome.retry_after,
         errors: u32::try_from(state.error_count).unwrap_or(u32::MAX),
+        ever_succeeded: state.last_success_at.is_some(),
     };
     let jitter = rand::random_range(-1.0..=1.0);
     state.next_fetch_at = Some(crate::time::format(schedule::next_fetch(
@@ -460,16 +600,40 @@ fn next_state(
     state
 }
 
-fn log_fetch(plan: &Plan, outcome: &FetchOutcome, report: &IngestReport, error: Option<&str>) {
+/// The one line an operator sees per fetch: the feed by its configured name (the URL as a
+/// field), what happened, and when it is fetched next.
+fn log_fetch(
+    plan: &Plan,
+    outcome: &FetchOutcome,
+    report: &IngestReport,
+    error: Option<&str>,
+    state: &FeedState,
+) {
+    let (feed, url) = (feed_name(plan), plan.feed.url.as_str());
     let status = outcome.status.unwrap_or(0);
-    let ms = outcome.elapsed.as_millis() as u64;
+    let ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+    let next = state.next_fetch_at.as_deref().unwrap_or("-");
     match error {
         None => tracing::info!(
-            feed = %plan.feed.url, status, bytes = outcome.bytes, new = report.new,
-            updated = report.updated, ms, "fetched"
+            feed,
+            url,
+            status,
+            bytes = outcome.bytes,
+            new = report.new,
+            updated = report.updated,
+            ms,
+            next,
+            "fetched"
         ),
         Some(error) => tracing::warn!(
-            feed = %plan.feed.url, status, bytes = outcome.bytes, ms, error, "fetch failed"
+            feed,
+            url,
+            status,
+            bytes = outcome.bytes,
+            ms,
+            error,
+            next,
+            "fetch failed"
         ),
     }
 }
@@ -493,6 +657,136 @@ mod tests {
                 ..FeedState::default()
             },
         }
+    }
+
+    /// A document of `n` items with long bodies, as fetched and prepared.
+    fn big_document(
+        pipeline: &Pipeline,
+        n: usize,
+    ) -> (
+        FetchOutcome,
+        Result<PreparedDocument, crate::feed::FeedError>,
+    ) {
+        let mut xml = String::from("<rss version=\"2.0\"><channel><title>ت</title>");
+        let body = "نص طويل ".repeat(5_000);
+        for i in 0..n {
+            xml.push_str(&format!(
+                "<item><title>خبر {i}</title><link>https://x.example/{i}</link><description>{body} {i}</description></item>"
+            ));
+        }
+        xml.push_str("</channel></rss>");
+        let parsed = crate::feed::parse(xml.as_bytes(), None).unwrap();
+        let prepared = pipeline.prepare(&parsed, "https://outlet.example/feed", Utc::now());
+        let outcome = FetchOutcome {
+            result: Ok(crate::fetch::Fetched::Body(crate::fetch::FetchedBody {
+                body: xml.into_bytes(),
+                charset: None,
+                content_type: None,
+            })),
+            status: Some(200),
+            etag: None,
+            last_modified: None,
+            permanent_redirect: None,
+            final_url: "https://outlet.example/feed".into(),
+            retry_after: None,
+            cache_until: None,
+            bytes: 0,
+            elapsed: Duration::ZERO,
+        };
+        (outcome, Ok(prepared))
+    }
+
+    fn ahead(state: &FeedState) -> i64 {
+        let next = crate::time::parse(state.next_fetch_at.as_deref().unwrap()).unwrap();
+        (next - Utc::now()).num_seconds()
+    }
+
+    /// Issue 15, point 13: on a full disk the failed write left the feed due, so it was
+    /// refetched about once a minute with no backoff, and `feeds` never showed why.
+    #[test]
+    fn a_store_that_refuses_writes_backs_the_feed_off_and_records_the_error_once_it_can() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("full.db")).unwrap();
+        let pipeline = Pipeline::new(crate::tagger::Tagger::new(
+            crate::tagger::Taxonomy::builtin(),
+        ));
+        let unsaved = Unsaved::default();
+        let config = Config::parse(
+            "[[feeds]]\nurl = \"https://outlet.example/feed\"\nname = \"Outlet\"\n",
+            std::path::Path::new("mirsad.toml"),
+        )
+        .unwrap();
+        let limits = limits(&config);
+        let mut feed = plan(None);
+        feed.feed = config.feeds[0].clone();
+        feed.state = store.ensure_feed_state(&feed.feed.url, None).unwrap();
+        let pages: i64 = store
+            .conn()
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        store.limit_pages_for_testing(pages).unwrap();
+
+        // Full: the items cannot go in; the feed's state alone (one row rewritten) can.
+        let (outcome, prepared) = big_document(&pipeline, 40);
+        let result = store_or_back_off(
+            &mut store,
+            &unsaved,
+            &pipeline,
+            &feed,
+            &outcome,
+            Some(prepared),
+            limits,
+        );
+        assert!(matches!(result, FeedResult::Failed));
+        let stored = store.feed_state(&feed.feed.url).unwrap().unwrap();
+        assert_eq!(stored.error_count, 1);
+        let error = stored.last_error.clone().unwrap();
+        assert!(
+            error.contains("cannot store this fetch") && error.contains("full"),
+            "{error}"
+        );
+        // A feed that never worked retries in a minute (± 10 %), not at once.
+        assert!((50..=70).contains(&ahead(&stored)), "{stored:?}");
+        assert!(unsaved.is_empty());
+        let in_a_while = Utc::now() + chrono::Duration::seconds(30);
+        let due = due_plans(&mut store, &unsaved, &config, in_a_while, false);
+        assert!(due.unwrap().is_empty(), "the feed backs off");
+
+        // Not even the state can be written: it is kept in memory and still backs off.
+        feed.state = stored;
+        store.conn().execute_batch("PRAGMA query_only = 1").unwrap();
+        let (outcome, prepared) = big_document(&pipeline, 40);
+        store_or_back_off(
+            &mut store,
+            &unsaved,
+            &pipeline,
+            &feed,
+            &outcome,
+            Some(prepared),
+            limits,
+        );
+        let kept = unsaved.get(&feed.feed.url).expect("kept in memory");
+        assert_eq!(kept.error_count, 2);
+        assert!((100..=140).contains(&ahead(&kept)), "{kept:?}");
+        let in_a_while = Utc::now() + chrono::Duration::seconds(90);
+        let due = due_plans(&mut store, &unsaved, &config, in_a_while, false);
+        assert!(due.unwrap().is_empty(), "the kept state backs the feed off");
+        assert_eq!(unsaved.flush(&mut store), 0);
+
+        // Writable again: the kept state is recorded, for `mirsad feeds` to show.
+        store.conn().execute_batch("PRAGMA query_only = 0").unwrap();
+        assert_eq!(unsaved.flush(&mut store), 1);
+        assert!(unsaved.is_empty());
+        let stored = store.feed_state(&feed.feed.url).unwrap().unwrap();
+        assert_eq!(stored.error_count, 2);
+        assert!(
+            stored
+                .last_error
+                .unwrap()
+                .contains("cannot store this fetch")
+        );
+        let row = &store.feeds().unwrap()[0];
+        assert_eq!(row.status, crate::store::FeedStatus::Error);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 mod checkpoint;
 pub mod cycle;
 pub mod schedule;
+mod unsaved;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,7 +21,7 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use sd_notify::NotifyState;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
 use crate::fetch::{FetchOptions, Fetcher};
@@ -92,6 +94,8 @@ pub async fn run(
         store,
         pipeline: Arc::new(pipeline),
         fetcher: Arc::new(fetcher),
+        unsaved: unsaved::Unsaved::default(),
+        gates: cycle::Gates::new(&config),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut signals = Signals::new()?;
@@ -103,69 +107,47 @@ pub async fn run(
         exporter.request(&config);
     }
 
-    let mut last = CycleSummary::default();
-    loop {
-        let plans = {
-            let mut store = lock(&shared.store);
-            match cycle::due_plans(&mut store, &config, Utc::now(), options.all && options.once) {
-                Ok(plans) => plans,
-                Err(err) if options.once => return Err(err.into()),
-                // A busy or full store must not end the daemon: the feeds stay due and the next
-                // look at the schedule (at most a minute away) tries again.
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot read the schedule from the store; retrying shortly");
-                    Vec::new()
+    let last = if options.once {
+        run_once(&shared, &config, options, &stop_tx, &mut signals, &exporter).await?
+    } else {
+        let mut rounds = Rounds::new();
+        loop {
+            let plans = due_now(&shared, &config, &rounds.in_flight);
+            rounds.start(&shared, &config, plans, &stop_rx);
+            let sleep = time_to_next_fetch(&shared, &config, &rounds.in_flight);
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                Some(url) = rounds.done_rx.recv() => {
+                    rounds.in_flight.remove(&url);
                 }
-            }
-        };
-        if !plans.is_empty() || options.once {
-            let progress = options.progress.then(|| progress_bar(plans.len()));
-            let run = cycle::run_cycle(&shared, &config, plans, stop_rx.clone(), progress.clone());
-            tokio::pin!(run);
-            let summary = tokio::select! {
-                summary = &mut run => summary,
-                () = signals.stop() => {
-                    stop_gracefully(&stop_tx);
-                    match tokio::time::timeout(STOP_GRACE, &mut run).await {
-                        Ok(summary) => summary,
-                        Err(_) => {
-                            tracing::warn!("in-flight fetches did not finish within {STOP_GRACE:?}; stopping anyway (their feeds are retried next run)");
-                            CycleSummary::default()
+                Some(done) = rounds.set.join_next(), if !rounds.set.is_empty() => {
+                    if let Some(summary) = rounds.finished(done) {
+                        report_round(&summary, &exporter, &config);
+                    }
+                }
+                event = signals.next() => match event {
+                    SignalEvent::Stop => {
+                        stop_gracefully(&stop_tx);
+                        rounds.drain(&exporter, &config).await;
+                        break;
+                    }
+                    // Applied at once: rounds in flight finish under the config they started
+                    // with; the next look at the schedule uses the new one.
+                    SignalEvent::Reload => {
+                        let (new, fetcher) = reload(&config_path, config, &shared.fetcher);
+                        config = new;
+                        if let Some(fetcher) = fetcher {
+                            shared.fetcher = Arc::new(fetcher);
+                        }
+                        if !shared.gates.fit(&config) {
+                            shared.gates = cycle::Gates::new(&config);
                         }
                     }
-                }
-            };
-            if let Some(bar) = progress {
-                bar.finish_and_clear();
+                },
             }
-            tracing::info!("cycle: {}", summary.line());
-            notify(&[NotifyState::Status(&summary.line())]);
-            if summary.changed_anything() {
-                exporter.request(&config);
-            }
-            last = summary;
         }
-        if options.once || *stop_rx.borrow() {
-            break;
-        }
-        let sleep = time_to_next_fetch(&shared.store, &config);
-        tokio::select! {
-            () = tokio::time::sleep(sleep) => {}
-            event = signals.next() => match event {
-                SignalEvent::Stop => {
-                    stop_gracefully(&stop_tx);
-                    break;
-                }
-                SignalEvent::Reload => {
-                    let (new, fetcher) = reload(&config_path, config, &shared.fetcher);
-                    config = new;
-                    if let Some(fetcher) = fetcher {
-                        shared.fetcher = Arc::new(fetcher);
-                    }
-                }
-            },
-        }
-    }
+        rounds.last
+    };
     // `--once` waits for its exports; a stop abandons them (the old files stay).
     exporter.finish(options.once && !*stop_rx.borrow()).await;
     watchdog.abort();
@@ -174,6 +156,154 @@ pub async fn run(
     }
     notify(&[NotifyState::Stopping]);
     Ok(last)
+}
+
+/// `--once`: one round of the due feeds (every enabled feed with `--all`), then its exports.
+async fn run_once(
+    shared: &Shared,
+    config: &Config,
+    options: RunOptions,
+    stop_tx: &watch::Sender<bool>,
+    signals: &mut Signals,
+    exporter: &Exporter,
+) -> anyhow::Result<CycleSummary> {
+    let plans = {
+        let mut store = lock(&shared.store);
+        cycle::due_plans(&mut store, &shared.unsaved, config, Utc::now(), options.all)?
+    };
+    let progress = options.progress.then(|| progress_bar(plans.len()));
+    let stop = stop_tx.subscribe();
+    let run = cycle::run_cycle(shared, config, plans, stop, progress.clone(), None);
+    tokio::pin!(run);
+    let summary = tokio::select! {
+        summary = &mut run => summary,
+        () = signals.stop() => {
+            stop_gracefully(stop_tx);
+            match tokio::time::timeout(STOP_GRACE, &mut run).await {
+                Ok(summary) => summary,
+                Err(_) => {
+                    tracing::warn!("in-flight fetches did not finish within {STOP_GRACE:?}; stopping anyway (their feeds are retried next run)");
+                    CycleSummary::default()
+                }
+            }
+        }
+    };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    report_round(&summary, exporter, config);
+    Ok(summary)
+}
+
+/// The feeds due now that are not being fetched already. A store that cannot be read must not
+/// end the daemon: the feeds stay due and the next look (at most a minute away) tries again.
+fn due_now(shared: &Shared, config: &Config, in_flight: &HashSet<String>) -> Vec<cycle::Plan> {
+    let mut store = lock(&shared.store);
+    if !shared.unsaved.is_empty() {
+        shared.unsaved.flush(&mut store);
+    }
+    match cycle::due_plans(&mut store, &shared.unsaved, config, Utc::now(), false) {
+        Ok(mut plans) => {
+            plans.retain(|plan| !in_flight.contains(&plan.feed.url));
+            plans
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the schedule from the store; retrying shortly");
+            Vec::new()
+        }
+    }
+}
+
+/// The rounds in flight: each fetches the feeds that were due at one look at the schedule, so
+/// a slow feed holds up only itself, and signals are handled while rounds run.
+struct Rounds {
+    set: tokio::task::JoinSet<CycleSummary>,
+    /// Feeds being fetched, which later looks must not start again; each leaves as soon as its
+    /// own fetch is written (through `done_rx`), not when its round ends.
+    in_flight: HashSet<String>,
+    done_tx: mpsc::UnboundedSender<String>,
+    done_rx: mpsc::UnboundedReceiver<String>,
+    last: CycleSummary,
+}
+
+impl Rounds {
+    fn new() -> Rounds {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        Rounds {
+            set: tokio::task::JoinSet::new(),
+            in_flight: HashSet::new(),
+            done_tx,
+            done_rx,
+            last: CycleSummary::default(),
+        }
+    }
+
+    fn start(
+        &mut self,
+        shared: &Shared,
+        config: &Config,
+        plans: Vec<cycle::Plan>,
+        stop: &watch::Receiver<bool>,
+    ) {
+        if plans.is_empty() || *stop.borrow() {
+            return;
+        }
+        self.in_flight
+            .extend(plans.iter().map(|plan| plan.feed.url.clone()));
+        let (shared, config, stop) = (shared.clone(), config.clone(), stop.clone());
+        let done = self.done_tx.clone();
+        self.set.spawn(async move {
+            cycle::run_cycle(&shared, &config, plans, stop, None, Some(done)).await
+        });
+    }
+
+    /// Takes a finished round off the books; its summary, unless it failed unexpectedly.
+    fn finished(
+        &mut self,
+        done: Result<CycleSummary, tokio::task::JoinError>,
+    ) -> Option<CycleSummary> {
+        match done {
+            Ok(summary) => {
+                self.last = summary.clone();
+                Some(summary)
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "a fetch round failed unexpectedly");
+                // Which feeds it held is lost with it: free them all once none is running.
+                if self.set.is_empty() {
+                    self.in_flight.clear();
+                }
+                None
+            }
+        }
+    }
+
+    /// After a stop: lets the rounds in flight finish, for at most [`STOP_GRACE`].
+    async fn drain(&mut self, exporter: &Exporter, config: &Config) {
+        let drain = async {
+            while let Some(done) = self.set.join_next().await {
+                if let Some(summary) = self.finished(done) {
+                    report_round(&summary, exporter, config);
+                }
+            }
+        };
+        if tokio::time::timeout(STOP_GRACE, drain).await.is_err() {
+            tracing::warn!(
+                "in-flight fetches did not finish within {STOP_GRACE:?}; stopping anyway (their feeds are retried next run)"
+            );
+            self.set.abort_all();
+        }
+    }
+}
+
+/// A round's summary line (log and unit status), and fresh live exports when it changed
+/// something.
+fn report_round(summary: &CycleSummary, exporter: &Exporter, config: &Config) {
+    tracing::info!("cycle: {}", summary.line());
+    notify(&[NotifyState::Status(&summary.line())]);
+    if summary.changed_anything() {
+        exporter.request(config);
+    }
 }
 
 fn stop_gracefully(stop_tx: &watch::Sender<bool>) {
@@ -339,21 +469,33 @@ fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     .collect()
 }
 
-/// Until the earliest next fetch among the configured feeds, between 1 s and a minute.
-fn time_to_next_fetch(store: &Arc<Mutex<Store>>, config: &Config) -> Duration {
-    let store = lock(store);
+/// Until the earliest next fetch among the configured feeds not being fetched, between 1 s
+/// and a minute. Read on the lookup connection, so a write in progress does not delay it.
+fn time_to_next_fetch(shared: &Shared, config: &Config, in_flight: &HashSet<String>) -> Duration {
+    let store = lock(&shared.lookup);
     let now = Utc::now();
     let earliest = config
         .feeds
         .iter()
-        .filter(|f| f.enabled)
-        .filter_map(|f| store.feed_state(&f.url).ok().flatten())
+        .filter(|f| f.enabled && !in_flight.contains(&f.url))
+        .filter_map(|f| {
+            shared
+                .unsaved
+                .get(&f.url)
+                .or_else(|| store.feed_state(&f.url).ok().flatten())
+        })
         .filter(|s| !s.disabled)
         .filter_map(|s| s.next_fetch_at.as_deref().and_then(crate::time::parse))
         .min();
     earliest
         .and_then(|at| (at - now).to_std().ok())
-        .unwrap_or(Duration::from_secs(1))
+        // Nothing scheduled: every feed is in flight (a finished round wakes the loop), or the
+        // schedule could not be read (look again soon).
+        .unwrap_or(if in_flight.is_empty() {
+            Duration::from_secs(1)
+        } else {
+            MAX_SLEEP
+        })
         .clamp(Duration::from_secs(1), MAX_SLEEP)
 }
 

@@ -28,7 +28,17 @@ pub struct Observation {
     pub retry_after: Option<DateTime<Utc>>,
     /// Consecutive failures, counting the fetch just made.
     pub errors: u32,
+    /// Whether any fetch of this feed ever succeeded. One that never did (a typo in the URL, a
+    /// server down at install time) retries within minutes instead of at the backed-off
+    /// regular interval, which for a feed with no history is the adaptive maximum.
+    pub ever_succeeded: bool,
 }
+
+/// The first retry of a feed that has never succeeded; it doubles per failure up to
+/// [`NEVER_SUCCEEDED_CAP`].
+pub const FIRST_RETRY: Duration = Duration::from_secs(60);
+/// The longest wait between retries of a feed that has never succeeded.
+pub const NEVER_SUCCEEDED_CAP: Duration = Duration::from_secs(3600);
 
 /// The feed's regular interval: configured, else about one fetch per new item, within limits.
 pub fn base_interval(obs: &Observation, limits: &Limits) -> Duration {
@@ -48,14 +58,20 @@ pub fn base_interval(obs: &Observation, limits: &Limits) -> Duration {
 
 /// The delay before the next fetch, before jitter: the base interval, doubled per consecutive
 /// error up to `max_backoff`. A failing feed is never dropped: it keeps being retried at the cap.
+/// A feed that has never succeeded retries after 1, 2, 4 … minutes up to an hour (never later
+/// than the regular rule would).
 pub fn delay(obs: &Observation, limits: &Limits) -> Duration {
     let base = base_interval(obs, limits);
     if obs.errors == 0 {
         return base;
     }
     let factor = 2f64.powi(obs.errors.min(30) as i32);
-    let backoff = base.as_secs_f64() * factor;
-    seconds(backoff.min(limits.max_backoff.as_secs_f64()))
+    let backoff = seconds((base.as_secs_f64() * factor).min(limits.max_backoff.as_secs_f64()));
+    if obs.ever_succeeded {
+        return backoff;
+    }
+    let first = FIRST_RETRY.as_secs_f64() * 2f64.powi(obs.errors.min(30) as i32 - 1);
+    backoff.min(seconds(first.min(NEVER_SUCCEEDED_CAP.as_secs_f64())))
 }
 
 /// Seconds as a duration, saturating instead of panicking on huge or invalid values.
@@ -141,9 +157,50 @@ mod tests {
         assert_eq!(base_interval(&quiet, &limits()), 6 * HOUR);
     }
 
+    /// Issue 16, point 4: a feed whose first fetch failed waited 12 h (the adaptive maximum,
+    /// doubled).
+    #[test]
+    fn a_feed_that_never_succeeded_retries_within_minutes_with_backoff() {
+        let mut obs = Observation::default();
+        let minutes: Vec<u64> = (1..10)
+            .map(|errors| {
+                obs.errors = errors;
+                delay(&obs, &limits()).as_secs() / 60
+            })
+            .collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        // Never later than the regular rule: a configured 90 s interval doubles to 3 min.
+        obs.configured = Some(Duration::from_secs(90));
+        obs.errors = 3;
+        assert_eq!(delay(&obs, &limits()), Duration::from_secs(240));
+        obs.errors = 4;
+        assert_eq!(delay(&obs, &limits()), Duration::from_secs(480));
+        obs.configured = Some(Duration::from_secs(20));
+        assert_eq!(delay(&obs, &limits()), Duration::from_secs(320));
+        // Once it has succeeded, the normal rules: the quiet feed's 6 h, doubled.
+        let ok_once = Observation {
+            errors: 1,
+            ever_succeeded: true,
+            ..Default::default()
+        };
+        assert_eq!(delay(&ok_once, &limits()), 12 * HOUR);
+        // Retry-After still wins over the quick retry.
+        let now = at("2026-01-01T00:00:00Z");
+        let told = Observation {
+            errors: 1,
+            retry_after: Some(at("2026-01-01T00:30:00Z")),
+            ..Default::default()
+        };
+        assert_eq!(
+            next_fetch(now, &told, &limits(), 0.0),
+            at("2026-01-01T00:30:00Z")
+        );
+    }
+
     #[test]
     fn errors_back_off_exponentially_up_to_the_cap() {
         let mut obs = Observation {
+            ever_succeeded: true,
             configured: Some(HOUR),
             ..Default::default()
         };

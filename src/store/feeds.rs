@@ -65,6 +65,9 @@ pub struct FeedState {
     pub last_error: Option<String>,
     pub disabled: bool,
     pub disabled_reason: Option<String>,
+    /// The last fetch that succeeded; `None` for a feed that never has (it retries sooner).
+    /// Written by [`Writer::save_feed_state`] from `error_count`, never from this field.
+    pub last_success_at: Option<String>,
 }
 
 const FEED_ROW_SQL: &str = "SELECT f.id, f.url, f.fetch_url, f.name, f.title, f.site_link,
@@ -118,11 +121,13 @@ fn feed_state(row: &Row<'_>) -> rusqlite::Result<FeedState> {
         last_error: row.get(9)?,
         disabled: row.get(10)?,
         disabled_reason: row.get(11)?,
+        last_success_at: row.get(12)?,
     })
 }
 
 const FEED_STATE_SQL: &str = "SELECT id, url, fetch_url, etag, last_modified, last_fetch_at,
-    next_fetch_at, last_status, error_count, last_error, disabled, disabled_reason FROM feeds";
+    next_fetch_at, last_status, error_count, last_error, disabled, disabled_reason,
+    last_success_at FROM feeds";
 
 impl Writer<'_> {
     /// The id of the feed with this (configured) URL, creating it if needed. A given name
