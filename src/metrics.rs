@@ -91,7 +91,7 @@ impl DaemonMetrics {
         );
         registry.register(
             "fetch_duration_seconds",
-            "How long each fetch took, from request to parsed document",
+            "How long each feed took, from the request to its stored result",
             self.fetch_seconds.clone(),
         );
         registry.register(

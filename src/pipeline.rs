@@ -5,6 +5,7 @@
 //! charset; everything after the bytes is the same. Parsing is separate from storing so the
 //! daemon can parse on a worker thread and keep the single writer's transactions short.
 
+use crate::metrics::DaemonMetrics;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -58,6 +59,8 @@ pub enum PipelineError {
 pub struct Pipeline {
     tagger: Tagger,
     stories: Option<Stories>,
+    /// The daemon's counters (tags given), under `mirsad run`.
+    metrics: Option<DaemonMetrics>,
 }
 
 impl Pipeline {
@@ -66,7 +69,14 @@ impl Pipeline {
         Pipeline {
             tagger,
             stories: Some(Stories::new(StoriesParams::default())),
+            metrics: None,
         }
+    }
+
+    /// The same pipeline, counting the tags it gives into `metrics`.
+    pub fn with_metrics(mut self, metrics: DaemonMetrics) -> Pipeline {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The same pipeline with the `[stories]` settings (off when not `enabled`).
@@ -220,6 +230,9 @@ impl Pipeline {
                 None => stored_tags(&self.tagger, &record.title, &record.body_text),
             };
             writer.replace_tags(item_id, &tags, version, &now_text)?;
+            if let Some(metrics) = &self.metrics {
+                tags.iter().for_each(|t| metrics.tagged(&t.tag));
+            }
             if let Some(stories) = &self.stories {
                 // A changed item keeps its story; only the story's facts follow the change.
                 let story = match outcome {

@@ -628,6 +628,25 @@ async fn run_serves_the_pages_beside_the_daemon() {
     let (status, _, health) = get(&web.url("/healthz")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(health.contains("last fetch"), "{health}");
+    // The daemon's own counters, once its cycle has ended (items are visible a moment before).
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = get(&web.url("/metrics")).await.2;
+        if metrics.contains("mirsad_cycle_duration_seconds_count 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for line in [
+        "mirsad_fetches_total{outcome=\"ok\"} 1",
+        "mirsad_fetch_duration_seconds_count 1",
+        "mirsad_items_stored_total{change=\"new\"} 10",
+        "mirsad_tags_given_total{tag=\"ai-infra\"}",
+        "mirsad_cycle_duration_seconds_count 1",
+        "mirsad_last_cycle_timestamp_seconds",
+    ] {
+        assert!(metrics.contains(line), "no {line:?} in /metrics:\n{metrics}");
+    }
 
     // The daemon holds the store's lock; the refused start below must be refused for the token.
     drop(web);

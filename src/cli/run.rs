@@ -30,18 +30,21 @@ pub fn run(ctx: &Context, args: &RunArgs, out: &mut Out) -> anyhow::Result<ExitC
     // One daemon per store: held until this function returns (the kernel drops it on any exit).
     let _lock = RunLock::acquire(&ctx.database_path_to_create()?)?;
     let store = ctx.open_store()?;
-    let pipeline = Pipeline::new(ctx.tagger_for(Some(&config))?).with_stories(&config.stories);
+    let metrics = crate::metrics::DaemonMetrics::new();
+    let pipeline = Pipeline::new(ctx.tagger_for(Some(&config))?)
+        .with_stories(&config.stories)
+        .with_metrics(metrics.clone());
     if config.feeds.iter().all(|f| !f.enabled) {
         anyhow::bail!(
             "no enabled feeds in {}: add [[feeds]] entries with a url",
             ctx.config_path().display()
         );
     }
-    let metrics = crate::metrics::DaemonMetrics::new();
     let options = RunOptions {
         once: args.once,
         all: args.all,
         progress: args.once && std::io::stderr().is_terminal(),
+        metrics: metrics.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

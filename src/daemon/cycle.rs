@@ -32,6 +32,8 @@ pub struct Shared {
     pub(crate) unsaved: Unsaved,
     /// The fetch and processing limits, shared by every round in flight.
     pub(crate) gates: Gates,
+    /// Fetches and cycles counted for `/metrics`.
+    pub(crate) metrics: crate::metrics::DaemonMetrics,
 }
 
 /// The limits every round in flight shares: `concurrency` fetches overall, `per_host` per
@@ -214,6 +216,7 @@ pub(crate) async fn run_cycle(
         let stop = stop.clone();
         let slots = shared.gates.slots.clone();
         let (url, done) = (plan.feed.url.clone(), done.clone());
+        let metrics = shared.metrics.clone();
         let feed = async move {
             let Ok(_host_permit) = host_limit.acquire_owned().await else {
                 return FeedResult::Skipped;
@@ -224,7 +227,8 @@ pub(crate) async fn run_cycle(
             if *stop.borrow() {
                 return FeedResult::Skipped;
             }
-            poll_feed(
+            let started = Instant::now();
+            let result = poll_feed(
                 plan,
                 &fetcher,
                 Stores {
@@ -236,7 +240,9 @@ pub(crate) async fn run_cycle(
                 slots,
                 limits,
             )
-            .await
+            .await;
+            count_fetch(&metrics, &result, started.elapsed());
+            result
         };
         tasks.spawn(async move {
             let _finished = Finished { url, done };
@@ -263,7 +269,25 @@ pub(crate) async fn run_cycle(
     }
     settle_stories(shared).await;
     summary.elapsed = started.elapsed();
+    if summary.feeds > summary.skipped {
+        let at = Utc::now().timestamp();
+        shared.metrics.cycle_done(summary.elapsed, at);
+    }
     summary
+}
+
+fn count_fetch(metrics: &crate::metrics::DaemonMetrics, result: &FeedResult, took: Duration) {
+    let outcome = match result {
+        FeedResult::Fetched(report) => {
+            let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+            metrics.stored(count(report.new), count(report.updated));
+            "ok"
+        }
+        FeedResult::NotModified => "not_modified",
+        FeedResult::Failed => "error",
+        FeedResult::Skipped => return,
+    };
+    metrics.fetched(outcome, took);
 }
 
 /// Puts the cycle's new items into stories, in report order, once every feed is written; the

@@ -10,6 +10,7 @@ pub mod cycle;
 pub mod schedule;
 mod unsaved;
 
+use crate::metrics::DaemonMetrics;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,11 +37,13 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// What `mirsad run` was asked to do.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     pub once: bool,
     pub all: bool,
     pub progress: bool,
+    /// Where fetches and cycles are counted (the web server's `/metrics` reads them).
+    pub metrics: DaemonMetrics,
 }
 
 /// The fetcher settings from `[fetch]`.
@@ -96,6 +99,7 @@ pub async fn run(
         fetcher: Arc::new(fetcher),
         unsaved: unsaved::Unsaved::default(),
         gates: cycle::Gates::new(&config),
+        metrics: options.metrics.clone(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut signals = Signals::new()?;
@@ -108,7 +112,7 @@ pub async fn run(
     }
 
     let last = if options.once {
-        run_once(&shared, &config, options, &stop_tx, &mut signals, &exporter).await?
+        run_once(&shared, &config, options.clone(), &stop_tx, &mut signals, &exporter).await?
     } else {
         let mut rounds = Rounds::new();
         loop {
