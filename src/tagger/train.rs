@@ -343,6 +343,10 @@ impl Default for Fitting {
 impl Fitting {
     /// One line for the model file's comment.
     fn describe(&self) -> String {
+        // The plain fit reads as it always has, so its files do not change.
+        if self.l2.iter().all(|l| *l == self.l2[0]) && self.balance == 0.0 && !self.conditional {
+            return format!("L2 {}", self.l2[0]);
+        }
         let l2: Vec<String> = self.l2.iter().map(|l| format!("{l}")).collect();
         format!(
             "L2 {} (per tag); positive weight (negatives/positives)^{}; subtopics learnt from {}",
