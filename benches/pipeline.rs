@@ -63,6 +63,14 @@ fn tagging(c: &mut Criterion) {
             }
         })
     });
+    // What the pipeline stores: the given tags, without near misses' evidence.
+    group.bench_function("tag_feed_items_given", |b| {
+        b.iter(|| {
+            for (title, body) in &items {
+                black_box(tagger.tag_given(title, body));
+            }
+        })
+    });
     group.bench_function("tag_feed_items_rules_only", |b| {
         b.iter(|| {
             for (title, body) in &items {

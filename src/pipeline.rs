@@ -283,7 +283,7 @@ struct PreparedItem {
 /// Tags a title and body and turns the result into rows for `item_tags`.
 pub fn stored_tags(tagger: &Tagger, title: &str, body: &str) -> Vec<StoredTag> {
     tagger
-        .tag(title, body)
+        .tag_given(title, body)
         .tags
         .into_iter()
         .map(|t| StoredTag {

@@ -28,10 +28,11 @@ pub struct TrainArgs {
     /// Folds of cross-validation (items of one outlet always share a fold).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub folds: usize,
-    /// The L2 penalty: larger keeps weights smaller (compare values by the cross-validated
-    /// figures, never by a validation set).
-    #[arg(long, value_name = "LAMBDA", default_value_t = train::DEFAULT_L2)]
-    pub l2: f64,
+    /// One L2 penalty for every tag instead of each tag's own (chosen by cross-validation on
+    /// the tune corpus): larger keeps weights smaller. Compare values by the cross-validated
+    /// figures, never by a validation set.
+    #[arg(long, value_name = "LAMBDA")]
+    pub l2: Option<f64>,
     /// Also learn from the analyst's judgements in the store (`mirsad label`): each judged
     /// item, with its tags as judged, joins the corpus.
     #[arg(long)]
@@ -57,8 +58,10 @@ pub fn run(ctx: &Context, args: &TrainArgs, out: &mut Out) -> anyhow::Result<Exi
         Vec::new()
     };
     let current = ctx.tagger_for(config.as_ref())?;
-    if !(args.l2.is_finite() && args.l2 > 0.0) {
-        anyhow::bail!("--l2 must be a positive number, not {}", args.l2);
+    if let Some(l2) = args.l2
+        && !(l2.is_finite() && l2 > 0.0)
+    {
+        anyhow::bail!("--l2 must be a positive number, not {l2}");
     }
     let options = TrainOptions {
         folds: args.folds,

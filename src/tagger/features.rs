@@ -12,6 +12,7 @@
 //! | `w:<stem>` | the word occurs in the title or body |
 //! | `t:<stem>` | the word occurs in the title |
 //! | `b:<stem> <stem>` | the two words occur next to each other (within one field) |
+//! | `g:<letters>` | some word's stem, written between `<` and `>`, contains these letters (off: see [`GRAMS`]) |
 //! | `rule:<subtopic>` | the subtopic's rule score over its threshold, clamped to [-1, 3] |
 //! | `rule:<subtopic>=pass` / `=near` | the rules give the subtopic / have positive evidence below the threshold |
 //! | `rule:any=pass` | the rules give some subtopic |
@@ -25,7 +26,7 @@
 
 use super::lexicon;
 use super::taxonomy::SUBTOPICS;
-use super::{Tagging, UMBRELLA};
+use super::{Field, Tagging, UMBRELLA};
 
 /// A word the model does not know (at tagging time) or that has no id yet.
 pub(crate) const NO_WORD: u32 = u32::MAX;
@@ -36,6 +37,8 @@ pub(crate) enum Key<'a> {
     Word(u32),
     Title(u32),
     Bigram(u32, u32),
+    /// A character n-gram, by its [`gram_hash`].
+    Gram(u64),
     Named(&'a str),
 }
 
@@ -49,6 +52,86 @@ pub(crate) trait Space {
 /// stem would be too short to tell words apart (the lexicon's rule).
 pub(crate) fn word_key(token: &str) -> &str {
     lexicon::match_key(token)
+}
+
+/// Which character n-grams of a stem are features, and what they weigh beside words.
+///
+/// Why: an unseen inflection or spelling (`الحوسبية`, `جيجاوات`) shares most of its letter
+/// sequences with words the corpus has, so it inherits their weight where a whole-word feature
+/// would be unknown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct GramSpec {
+    /// Shortest and longest n-gram, in characters (the `<` and `>` marking the ends count).
+    pub min: usize,
+    pub max: usize,
+    /// Multiplies the n-gram family's values (as [`extract`] scales them).
+    pub weight: f64,
+}
+
+/// The n-grams the shipped model is trained and applied with: none. On the tune corpus
+/// (5-fold cross-validation grouped by outlet) 3–4-grams moved the subtopic macro-F1 from 0.830
+/// to 0.835 and the `ai-infra` recall from 0.940 to 0.937 at precision 0.96, within noise, for
+/// two more hash lookups per letter of every word; a weight above 0 turns them on.
+pub(crate) const GRAMS: GramSpec = GramSpec {
+    min: 3,
+    max: 4,
+    weight: 0.0,
+};
+
+impl Default for GramSpec {
+    fn default() -> GramSpec {
+        GRAMS
+    }
+}
+
+/// Reusable buffers for [`grams`], so a word costs no allocation.
+#[derive(Debug, Default)]
+pub(crate) struct GramScratch {
+    padded: String,
+    starts: Vec<usize>,
+}
+
+/// Hands every n-gram of `key` (a word key, see [`word_key`]) to `out` as its hash and text.
+/// Numbers and one-letter words give none: their letter sequences mean nothing across words.
+pub(crate) fn grams(
+    key: &str,
+    spec: &GramSpec,
+    scratch: &mut GramScratch,
+    out: &mut impl FnMut(u64, &str),
+) {
+    if spec.weight <= 0.0
+        || spec.max == 0
+        || key.chars().nth(1).is_none()
+        || key.bytes().all(|b| b.is_ascii_digit())
+    {
+        return;
+    }
+    let GramScratch { padded, starts } = scratch;
+    padded.clear();
+    padded.push('<');
+    padded.push_str(key);
+    padded.push('>');
+    starts.clear();
+    starts.extend(padded.char_indices().map(|(i, _)| i));
+    starts.push(padded.len());
+    let chars = starts.len() - 1;
+    for n in spec.min.max(1)..=spec.max.min(chars) {
+        for from in 0..=chars - n {
+            if let (Some(&a), Some(&b)) = (starts.get(from), starts.get(from + n))
+                && let Some(gram) = padded.get(a..b)
+            {
+                out(gram_hash(gram), gram);
+            }
+        }
+    }
+}
+
+/// FNV-1a over the gram's bytes: stable across Rust and crate versions, so a model file's
+/// `g:` lines always mean the same columns.
+pub(crate) fn gram_hash(gram: &str) -> u64 {
+    gram.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// `rule:<short>`, `rule:<short>=pass`, `rule:<short>=near` for each subtopic, in [`SUBTOPICS`]
@@ -225,21 +308,90 @@ impl FieldWords {
     }
 }
 
+/// What the model gathers from the matcher's tokens of one item, as they are read.
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    pub title_ids: Vec<u32>,
+    pub body_ids: Vec<u32>,
+    /// The normalized words, for the knowledge base.
+    pub title_tokens: FieldWords,
+    pub body_tokens: FieldWords,
+    /// Hashes of every word's n-grams ([`GRAMS`]).
+    pub grams: Vec<u64>,
+    spec: GramSpec,
+    scratch: GramScratch,
+}
+
+impl Collected {
+    /// Collects n-grams by `spec` rather than [`GRAMS`] (cross-validation compares specs).
+    pub fn with_grams(spec: GramSpec) -> Collected {
+        Collected {
+            spec,
+            ..Collected::default()
+        }
+    }
+
+    /// Takes one token of `field` and its key ([`word_key`], as the matcher computed it):
+    /// `word_id` maps the key to an id, and `on_gram` sees each of its n-grams (training names
+    /// them).
+    pub fn push(
+        &mut self,
+        field: Field,
+        token: &str,
+        key: &str,
+        word_id: &mut impl FnMut(&str) -> u32,
+        on_gram: &mut impl FnMut(u64, &str),
+    ) {
+        let id = word_id(key);
+        let (ids, tokens) = match field {
+            Field::Title => (&mut self.title_ids, &mut self.title_tokens),
+            Field::Body => (&mut self.body_ids, &mut self.body_tokens),
+        };
+        ids.push(id);
+        tokens.push(token);
+        let grams = &mut self.grams;
+        self::grams(key, &self.spec, &mut self.scratch, &mut |hash, gram| {
+            grams.push(hash);
+            on_gram(hash, gram);
+        });
+    }
+
+    /// The word ids and n-grams, for [`extract`].
+    pub fn ids(&self) -> ItemIds<'_> {
+        ItemIds {
+            title: &self.title_ids,
+            body: &self.body_ids,
+            grams: &self.grams,
+        }
+    }
+}
+
 /// One item's features: `(column, value)` sorted by column, each column once.
 pub(crate) type Row = Vec<(u32, f64)>;
 
-/// Extracts the features of an item whose words (as ids, [`NO_WORD`] for unknown ones) are
-/// `title` and `body`.
+/// The words of one item as the model reads them.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ItemIds<'a> {
+    /// Word ids of the title and body ([`NO_WORD`] for unknown ones).
+    pub title: &'a [u32],
+    pub body: &'a [u32],
+    /// Hashes of the n-grams of every word ([`grams`]), repeats included.
+    pub grams: &'a [u64],
+}
+
+/// Extracts the features of an item.
 ///
-/// Hot path: one column lookup per word and per pair of words; no allocation but the row.
+/// Hot path: one column lookup per word, pair of words and n-gram; no allocation but the row.
 pub(crate) fn extract<S: Space>(
     space: &mut S,
-    title: &[u32],
-    body: &[u32],
+    item: ItemIds<'_>,
+    gram_weight: f64,
     signals: &Signals,
 ) -> Row {
+    let ItemIds { title, body, grams } = item;
     let words = title.len() + body.len();
     let scale = 1.0 / (words.max(1) as f64).sqrt();
+    let gram_scale = gram_weight / (grams.len().max(1) as f64).sqrt();
     let mut row: Row = Vec::with_capacity(words * 2 + title.len() + 24);
     let mut push = |space: &mut S, key: Key<'_>, value: f64| {
         if let Some(column) = space.column(key) {
@@ -262,10 +414,16 @@ pub(crate) fn extract<S: Space>(
     for &word in title.iter().filter(|&&w| w != NO_WORD) {
         push(space, Key::Title(word), scale);
     }
+    if gram_weight > 0.0 {
+        for &gram in grams {
+            push(space, Key::Gram(gram), gram_scale);
+        }
+    }
     for (name, value) in signals.named() {
         push(space, Key::Named(name), value);
     }
-    row.sort_by_key(|&(column, _)| column);
+    // A column has one value per item, so which duplicate survives does not matter.
+    row.sort_unstable_by_key(|&(column, _)| column);
     row.dedup_by_key(|(column, _)| *column);
     row
 }
@@ -306,12 +464,12 @@ mod tests {
     #[test]
     fn words_pairs_and_title_words_are_features_once_each() {
         let mut space = Growing::default();
-        let row = extract(
-            &mut space,
-            &[1, 2],
-            &[2, 1, 2, NO_WORD, 3],
-            &Signals::default(),
-        );
+        let item = ItemIds {
+            title: &[1, 2],
+            body: &[2, 1, 2, NO_WORD, 3],
+            grams: &[],
+        };
+        let row = extract(&mut space, item, 1.0, &Signals::default());
         assert_eq!(
             names(&space, &row),
             [
@@ -335,8 +493,45 @@ mod tests {
     #[test]
     fn unknown_words_break_pairs() {
         let mut space = Growing::default();
-        let row = extract(&mut space, &[], &[1, NO_WORD, 2], &Signals::default());
+        let item = ItemIds {
+            body: &[1, NO_WORD, 2],
+            ..ItemIds::default()
+        };
+        let row = extract(&mut space, item, 1.0, &Signals::default());
         assert_eq!(names(&space, &row), ["Word(1)", "Word(2)"]);
+    }
+
+    #[test]
+    fn grams_cover_the_stem_between_end_marks() {
+        let mut scratch = GramScratch::default();
+        let mut got = Vec::new();
+        let spec = GramSpec {
+            min: 3,
+            max: 4,
+            weight: 1.0,
+        };
+        grams("حوسب", &spec, &mut scratch, &mut |h, g| {
+            assert_eq!(h, gram_hash(g));
+            got.push(g.to_owned());
+        });
+        assert_eq!(got, ["<حو", "حوس", "وسب", "سب>", "<حوس", "حوسب", "وسب>"]);
+        got.clear();
+        for key in ["2025", "x"] {
+            grams(key, &spec, &mut scratch, &mut |_, g| got.push(g.to_owned()));
+        }
+        assert!(got.is_empty(), "{got:?}");
+    }
+
+    #[test]
+    fn grams_weigh_as_a_family_scaled_by_their_count() {
+        let mut space = Growing::default();
+        let item = ItemIds {
+            grams: &[7, 8, 7, 9],
+            ..ItemIds::default()
+        };
+        let row = extract(&mut space, item, 0.5, &Signals::default());
+        assert_eq!(names(&space, &row), ["Gram(7)", "Gram(8)", "Gram(9)"]);
+        assert!(row.iter().all(|(_, v)| (v - 0.25).abs() < 1e-12), "{row:?}");
     }
 
     #[test]

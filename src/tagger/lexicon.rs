@@ -81,18 +81,30 @@ impl Lexicon {
     ///
     /// Hot path: called once per word of every item; the common cases only hash borrowed slices.
     pub fn id(&self, token: &str) -> u32 {
+        self.id_and_key(token).0
+    }
+
+    /// [`Lexicon::id`] and the token's [`match_key`], which share the one stemming of the token
+    /// (the model keys its word features by the latter).
+    pub fn id_and_key<'t>(&self, token: &'t str) -> (u32, &'t str) {
+        let stem = arabic::stem(token);
+        let key = usable(token, stem).unwrap_or(token);
         let found = self
-            .plain_id(token)
+            .plain_id_with(token, stem)
             .or_else(|| self.id_without_clitic(token))
             .or_else(|| self.id_of_latin_tail(token))
             .or_else(|| self.id_with_ta_marbuta(token))
             .or_else(|| self.id_without_tanween_alef(token));
-        found.unwrap_or(UNKNOWN)
+        (found.unwrap_or(UNKNOWN), key)
     }
 
     /// The token by its stem, as written, or without its prefix.
     fn plain_id(&self, token: &str) -> Option<u32> {
-        let stem = arabic::stem(token);
+        self.plain_id_with(token, arabic::stem(token))
+    }
+
+    /// [`Lexicon::plain_id`] with the token's stem already known.
+    fn plain_id_with(&self, token: &str, stem: &str) -> Option<u32> {
         usable(token, stem)
             .and_then(|stem| self.ids.get(stem))
             .or_else(|| self.ids.get(token))

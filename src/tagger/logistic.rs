@@ -1,10 +1,8 @@
 //! L2-regularized logistic regression on sparse rows, fitted with L-BFGS.
 //!
-//! The objective is `Σ log(1 + e^(−y·z)) + λ/2·‖w‖²` with `z = w·x + b` (the bias is not
-//! penalized). Everything runs in a fixed order with no randomness, so the same data gives the
+//! The objective is `Σ c_y·log(1 + e^(−y·z)) + λ/2·‖w‖²` with `z = w·x + b` (the bias is not
+//! penalized, `c_y` weighs the positives against the negatives). Everything runs in a fixed order with no randomness, so the same data gives the
 //! same weights, bit for bit. On ~1,500 items of ~100 features a fit takes milliseconds.
-
-use super::features::Row;
 
 /// How a fit is run.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +12,9 @@ pub(crate) struct FitOptions {
     pub max_iterations: usize,
     /// Stop when the gradient's norm is below this share of its first norm.
     pub tolerance: f64,
+    /// What a positive example's loss counts for, beside a negative's 1: above 1 for a rare
+    /// class, so its few examples are not drowned by the many others.
+    pub positive_weight: f64,
 }
 
 impl Default for FitOptions {
@@ -22,6 +23,7 @@ impl Default for FitOptions {
             l2: 1.0,
             max_iterations: 300,
             tolerance: 1e-6,
+            positive_weight: 1.0,
         }
     }
 }
@@ -38,12 +40,18 @@ pub(crate) struct Fit {
 const MEMORY: usize = 10;
 
 /// Fits weights for `columns` features on `rows` with labels `labels` (same length).
-pub(crate) fn fit(rows: &[Row], labels: &[bool], columns: usize, options: FitOptions) -> Fit {
+pub(crate) fn fit<R: AsRef<[(u32, f64)]>>(
+    rows: &[R],
+    labels: &[bool],
+    columns: usize,
+    options: FitOptions,
+) -> Fit {
     let dim = columns + 1;
     let objective = Objective {
         rows,
         labels,
         l2: options.l2,
+        positive_weight: options.positive_weight,
         columns,
     };
     let mut x = vec![0.0; dim];
@@ -136,14 +144,15 @@ fn two_loop(grad: &[f64], history: &[(Vec<f64>, Vec<f64>, f64)]) -> Vec<f64> {
     q
 }
 
-struct Objective<'a> {
-    rows: &'a [Row],
+struct Objective<'a, R> {
+    rows: &'a [R],
     labels: &'a [bool],
     l2: f64,
+    positive_weight: f64,
     columns: usize,
 }
 
-impl Objective<'_> {
+impl<R: AsRef<[(u32, f64)]>> Objective<'_, R> {
     /// The objective at `x` (weights, then bias), writing its gradient into `grad`.
     fn evaluate(&self, x: &[f64], grad: &mut [f64]) -> f64 {
         let bias = x.get(self.columns).copied().unwrap_or(0.0);
@@ -154,16 +163,21 @@ impl Objective<'_> {
         }
         let mut bias_grad = 0.0;
         for (row, &label) in self.rows.iter().zip(self.labels) {
+            let row = row.as_ref();
             let z = bias
                 + row
                     .iter()
                     .map(|&(c, v)| x.get(c as usize).copied().unwrap_or(0.0) * v)
                     .sum::<f64>();
-            let y = if label { 1.0 } else { -1.0 };
+            let (y, c) = if label {
+                (1.0, self.positive_weight)
+            } else {
+                (-1.0, 1.0)
+            };
             let margin = y * z;
-            value += log1p_exp(-margin);
-            // d/dz log(1 + e^(−yz)) = −y·σ(−yz)
-            let d = -y * super::model::sigmoid(-margin);
+            value += c * log1p_exp(-margin);
+            // d/dz c·log(1 + e^(−yz)) = −c·y·σ(−yz)
+            let d = -c * y * super::model::sigmoid(-margin);
             for &(c, v) in row {
                 if let Some(g) = grad.get_mut(c as usize) {
                     *g += d * v;
@@ -197,6 +211,7 @@ fn norm(a: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::features::Row;
     use super::*;
 
     /// Feature 0 marks the positives, feature 1 the negatives, feature 2 is noise on both.
@@ -278,10 +293,40 @@ mod tests {
                 l2: 0.0,
                 max_iterations: 500,
                 tolerance: 1e-10,
+                positive_weight: 1.0,
             },
         );
         assert!((fit.weights[0] - 9f64.ln()).abs() < 1e-4, "{fit:?}");
         assert!((fit.bias + 3f64.ln()).abs() < 1e-4, "{fit:?}");
+    }
+
+    #[test]
+    fn weighting_the_positives_raises_their_probability() {
+        // One feature on for 1 positive and 3 negatives: the optimum is p = 1/4 unweighted, and
+        // p = 3/6 when the positive counts three times.
+        let rows: Vec<Row> = vec![vec![(0, 1.0)]; 4];
+        let labels = [true, false, false, false];
+        let options = FitOptions {
+            l2: 0.0,
+            max_iterations: 500,
+            tolerance: 1e-10,
+            positive_weight: 1.0,
+        };
+        let plain = fit(&rows, &labels, 1, options);
+        let weighted = fit(
+            &rows,
+            &labels,
+            1,
+            FitOptions {
+                positive_weight: 3.0,
+                ..options
+            },
+        );
+        assert!((predict(&plain, &rows[0]) - 0.25).abs() < 1e-4, "{plain:?}");
+        assert!(
+            (predict(&weighted, &rows[0]) - 0.5).abs() < 1e-4,
+            "{weighted:?}"
+        );
     }
 
     #[test]

@@ -161,13 +161,14 @@ impl Matcher {
     /// as they are; only the others are normalized, which is the one allocation per word.
     #[cfg(test)]
     pub fn scan(&self, text: &str) -> ScannedField {
-        self.scan_with(text, &mut |_: &str| {})
+        self.scan_with(text, &mut |_: &str, _: &str| {})
     }
 
-    /// [`Matcher::scan`], handing every normalized token to `on_token` as it is read, in order
-    /// (one call per entry of [`ScannedField::spans`]): the model's words come from here, so the
-    /// text is normalized once.
-    pub fn scan_with(&self, text: &str, on_token: &mut impl FnMut(&str)) -> ScannedField {
+    /// [`Matcher::scan`], handing every normalized token and its match key
+    /// ([`super::lexicon::match_key`]) to `on_token` as it is read, in order (one call per entry
+    /// of [`ScannedField::spans`]): the model's words come from here, so the text is normalized
+    /// and stemmed once.
+    pub fn scan_with(&self, text: &str, on_token: &mut impl FnMut(&str, &str)) -> ScannedField {
         let mut field = ScannedField {
             spans: Vec::with_capacity(text.len() / 6),
             haystack: Vec::with_capacity(text.len() / 6 * WORD_BYTES),
@@ -197,7 +198,7 @@ impl Matcher {
         start: usize,
         end: usize,
         ascii: &mut String,
-        on_token: &mut impl FnMut(&str),
+        on_token: &mut impl FnMut(&str, &str),
     ) {
         let Some(word) = text.get(start..end) else {
             return;
@@ -206,21 +207,24 @@ impl Matcher {
             ascii.clear();
             ascii.extend(word.chars().map(|c| c.to_ascii_lowercase()));
             field.spans.push((start, end));
-            push_id(&mut field.haystack, self.lexicon.id(ascii));
-            on_token(ascii);
+            let (id, key) = self.lexicon.id_and_key(ascii);
+            push_id(&mut field.haystack, id);
+            on_token(ascii, key);
             return;
         }
         if word.chars().all(is_left_alone_by_normalize) {
             field.spans.push((start, end));
-            push_id(&mut field.haystack, self.lexicon.id(word));
-            on_token(word);
+            let (id, key) = self.lexicon.id_and_key(word);
+            push_id(&mut field.haystack, id);
+            on_token(word, key);
             return;
         }
         let normalized = arabic::normalize(word);
         for token in arabic::tokens(&normalized) {
             field.spans.push((start, end));
-            push_id(&mut field.haystack, self.lexicon.id(token));
-            on_token(token);
+            let (id, key) = self.lexicon.id_and_key(token);
+            push_id(&mut field.haystack, id);
+            on_token(token, key);
         }
     }
 

@@ -160,52 +160,62 @@ impl Tagger {
 
     /// Tags one item. `body` is the plain text of its summary and content (no markup).
     pub fn tag(&self, title: &str, body: &str) -> Tagging {
+        self.tag_with(title, body, true)
+    }
+
+    /// The given tags of an item, without near misses: what is stored. It spares building the
+    /// evidence of subtopics that were not given (only `tag --explain` shows them).
+    pub fn tag_given(&self, title: &str, body: &str) -> Tagging {
+        self.tag_with(title, body, false)
+    }
+
+    fn tag_with(&self, title: &str, body: &str, near_misses: bool) -> Tagging {
         let Some(model) = &self.model else {
-            return self
-                .read(title, body, &mut |_: &str| {}, &mut |_: &str| {})
-                .0;
+            let mut tagging = self.read(title, body, &mut |_, _, _| {}).0;
+            if !near_misses {
+                tagging.near_misses.clear();
+            }
+            return tagging;
         };
-        let mut title_ids = Vec::new();
-        let mut body_ids = Vec::new();
-        let mut title_tokens = features::FieldWords::default();
-        let mut body_tokens = features::FieldWords::default();
-        let (rules, title_words, body_words) = self.read(
-            title,
-            body,
-            &mut |t: &str| {
-                title_ids.push(model.word_id(t));
-                title_tokens.push(t);
-            },
-            &mut |t: &str| {
-                body_ids.push(model.word_id(t));
-                body_tokens.push(t);
-            },
-        );
+        let mut collected = features::Collected::default();
+        let (rules, title_words, body_words) = self.read(title, body, &mut |field, token, key| {
+            collected.push(
+                field,
+                token,
+                key,
+                &mut |key| model.key_id(key),
+                &mut |_, _| {},
+            );
+        });
         let item = model::ItemWords {
             title,
             body,
             title_words: &title_words,
             body_words: &body_words,
-            title_ids: &title_ids,
-            body_ids: &body_ids,
-            title_tokens: &title_tokens,
-            body_tokens: &body_tokens,
+            title_ids: &collected.title_ids,
+            body_ids: &collected.body_ids,
+            grams: &collected.grams,
+            title_tokens: &collected.title_tokens,
+            body_tokens: &collected.body_tokens,
         };
-        model.tag(rules, &item, &self.taxonomy.rule_thresholds())
+        model.tag(rules, &item, &self.taxonomy.rule_thresholds(), near_misses)
     }
 
     /// Scores an item by the rules alone, handing every normalized token of the title and of the
-    /// body to the visitors as the matcher reads it.
+    /// body, with its match key, to the visitor as the matcher reads it.
     pub(crate) fn read(
         &self,
         title: &str,
         body: &str,
-        on_title: &mut impl FnMut(&str),
-        on_body: &mut impl FnMut(&str),
+        on_token: &mut impl FnMut(Field, &str, &str),
     ) -> (Tagging, ScannedField, ScannedField) {
         let matcher = &self.taxonomy.matcher;
-        let title_words = matcher.scan_with(title, on_title);
-        let body_words = matcher.scan_with(body, on_body);
+        let title_words = matcher.scan_with(title, &mut |t: &str, k: &str| {
+            on_token(Field::Title, t, k);
+        });
+        let body_words = matcher.scan_with(body, &mut |t: &str, k: &str| {
+            on_token(Field::Body, t, k);
+        });
         let mut found = Vec::new();
         matcher.find(&title_words, Field::Title, &mut found);
         matcher.find(&body_words, Field::Body, &mut found);

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 
-use super::features::{self, FieldWords, Key, NO_WORD, Row, Signals, Space};
+use super::features::{self, FieldWords, ItemIds, Key, NO_WORD, Row, Signals, Space};
 use super::matcher::ScannedField;
 use super::taxonomy::{Problem, SUBTOPICS, UMBRELLA};
 use super::{Evidence, Field, TagResult, Tagging};
@@ -45,6 +45,8 @@ pub(crate) enum Column {
     Word(u32),
     Title(u32),
     Bigram(u32, u32),
+    /// A character n-gram, as written.
+    Gram(Box<str>),
     Named(Box<str>),
 }
 
@@ -62,6 +64,8 @@ pub struct Model {
     /// Word id → column of `w:` and of `t:` ([`NO_WORD`] for none).
     pub(crate) unigram: Vec<(u32, u32)>,
     pub(crate) bigrams: FxHashMap<(u32, u32), u32>,
+    /// [`features::gram_hash`] of an n-gram → its column.
+    pub(crate) grams: FxHashMap<u64, u32>,
     pub(crate) named: FxHashMap<Box<str>, u32>,
     pub(crate) columns: Vec<Column>,
     /// Per column, its weight for each of [`MODEL_TAGS`].
@@ -116,19 +120,16 @@ impl Model {
         self.columns.len()
     }
 
-    /// The word id of a normalized token, or [`NO_WORD`].
+    /// The word id of a word key ([`features::word_key`]), or [`NO_WORD`].
     ///
     /// Hot path: called for every word of every item.
-    pub(crate) fn word_id(&self, token: &str) -> u32 {
-        self.words
-            .get(features::word_key(token))
-            .copied()
-            .unwrap_or(NO_WORD)
+    pub(crate) fn key_id(&self, key: &str) -> u32 {
+        self.words.get(key).copied().unwrap_or(NO_WORD)
     }
 
     /// The features of an item the model knows.
-    pub(crate) fn row(&self, title: &[u32], body: &[u32], signals: &Signals) -> Row {
-        features::extract(&mut Lookup(self), title, body, signals)
+    pub(crate) fn row(&self, item: ItemIds<'_>, signals: &Signals) -> Row {
+        features::extract(&mut Lookup(self), item, features::GRAMS.weight, signals)
     }
 
     /// The probability of each of [`MODEL_TAGS`].
@@ -150,10 +151,16 @@ impl Model {
         rules: Tagging,
         item: &ItemWords<'_>,
         rule_thresholds: &[f64; 6],
+        near_misses: bool,
     ) -> Tagging {
         let mut signals = Signals::from_rules(&rules, rule_thresholds);
         signals.add_entities(&[item.title_tokens, item.body_tokens]);
-        let row = self.row(item.title_ids, item.body_ids, &signals);
+        let ids = ItemIds {
+            title: item.title_ids,
+            body: item.body_ids,
+            grams: item.grams,
+        };
+        let row = self.row(ids, &signals);
         let p = self.probabilities(&row);
         let given = decide(&p, &self.thresholds);
 
@@ -177,7 +184,7 @@ impl Model {
                 continue;
             };
             let shows = is_given
-                || evidence.iter().any(|e| e.weight > 0.0)
+                || near_misses && evidence.iter().any(|e| e.weight > 0.0)
                 || prob >= threshold * NEAR_MISS_SHARE;
             if !shows {
                 continue;
@@ -292,6 +299,12 @@ impl Model {
                     None,
                 ),
             },
+            Column::Gram(gram) => match item.find_gram(gram) {
+                Some((field, at, text)) => {
+                    (format!("«{text}» (letters «{gram}»)"), Some((field, at)))
+                }
+                None => (format!("letters «{gram}»"), None),
+            },
             Column::Named(name) => (describe_named(name), None),
         }
     }
@@ -382,6 +395,7 @@ impl Space for Lookup<'_> {
             Key::Word(w) => model.unigram.get(w as usize).map(|c| c.0),
             Key::Title(w) => model.unigram.get(w as usize).map(|c| c.1),
             Key::Bigram(a, b) => model.bigrams.get(&(a, b)).copied(),
+            Key::Gram(hash) => model.grams.get(&hash).copied(),
             Key::Named(name) => model.named.get(name).copied(),
         };
         found.filter(|&c| c != NO_WORD)
@@ -396,12 +410,44 @@ pub(crate) struct ItemWords<'t> {
     pub body_words: &'t ScannedField,
     pub title_ids: &'t [u32],
     pub body_ids: &'t [u32],
+    /// Hashes of every word's n-grams.
+    pub grams: &'t [u64],
     /// The normalized words, for the knowledge base.
     pub title_tokens: &'t FieldWords,
     pub body_tokens: &'t FieldWords,
 }
 
 impl ItemWords<'_> {
+    /// The first word whose stem has the n-gram `gram`, as the item spells it.
+    fn find_gram(&self, gram: &str) -> Option<(Field, usize, String)> {
+        let fields = [
+            (
+                Field::Title,
+                self.title,
+                self.title_words,
+                self.title_tokens,
+            ),
+            (Field::Body, self.body, self.body_words, self.body_tokens),
+        ];
+        for (field, text, words, tokens) in fields {
+            let at = tokens.words().into_iter().position(|token| {
+                let key = features::word_key(token);
+                let (head, tail) = (gram.starts_with('<'), gram.ends_with('>'));
+                let core = gram.trim_start_matches('<').trim_end_matches('>');
+                match (head, tail) {
+                    (true, true) => key == core,
+                    (true, false) => key.starts_with(core),
+                    (false, true) => key.ends_with(core),
+                    (false, false) => key.contains(core),
+                }
+            });
+            if let Some(at) = at {
+                return Some((field, at, words.original(text, at, at + 1).to_owned()));
+            }
+        }
+        None
+    }
+
     /// The first place where `ids` occur in a row, with the words as the item spells them.
     fn find(&self, ids: &[u32], title_only: bool) -> Option<(Field, usize, String)> {
         let fields = [

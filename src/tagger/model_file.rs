@@ -83,6 +83,7 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Model, ModelError> {
             word_names: Vec::new(),
             unigram: Vec::new(),
             bigrams: FxHashMap::default(),
+            grams: FxHashMap::default(),
             named: FxHashMap::default(),
             columns: Vec::new(),
             weights: Vec::new(),
@@ -272,11 +273,27 @@ impl Reader {
                     return None;
                 }
             }
+        } else if let Some(gram) = feature.strip_prefix("g:") {
+            if !one_word(gram) {
+                self.problems.push(bad("`g:` takes letters without spaces"));
+                return None;
+            }
+            let hash = super::features::gram_hash(gram);
+            if let Some(&other) = self.model.grams.get(&hash)
+                && self.model.columns.get(other as usize) != Some(&Column::Gram(gram.into()))
+            {
+                // Never seen for real n-grams (64-bit hash), but two grams must not share weights.
+                self.problems.push(bad(
+                    "its hash equals another n-gram's: drop one of the two lines",
+                ));
+                return None;
+            }
+            Column::Gram(gram.into())
         } else if NAMED_PREFIXES.iter().any(|p| feature.starts_with(p)) && one_word(feature) {
             Column::Named(feature.into())
         } else {
             self.problems.push(bad(
-                "a feature is `w:word`, `t:word`, `b:word word`, `rule:…`, `entity:…` or `entity-signals:…`",
+                "a feature is `w:word`, `t:word`, `b:word word`, `g:letters`, `rule:…`, `entity:…` or `entity-signals:…`",
             ));
             return None;
         };
@@ -289,6 +306,11 @@ impl Reader {
             Column::Title(w) => set_unigram(&mut self.model.unigram, *w, column, false),
             Column::Bigram(a, b) => {
                 self.model.bigrams.insert((*a, *b), column);
+            }
+            Column::Gram(gram) => {
+                self.model
+                    .grams
+                    .insert(super::features::gram_hash(gram), column);
             }
             Column::Named(name) => {
                 self.model.named.insert(name.clone(), column);
@@ -395,6 +417,7 @@ mod tests {
                 [3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             ),
             ("t:رقاق".to_owned(), [0.0, 0.0, 1.5, 0.0, 0.0, 0.0, 0.0]),
+            ("g:<حوس".to_owned(), [0.0, 0.0, 0.0, 0.75, 0.0, 0.0, 0.0]),
         ];
         let text = write(&ModelText {
             comments: vec!["trained on 3 items".into()],
@@ -408,7 +431,11 @@ mod tests {
         let model = parse(&text, "m.tsv").unwrap();
         assert_eq!(model.thresholds[6], 0.3);
         assert_eq!(model.bias[0], -2.0);
-        assert_eq!(model.columns.len(), 4);
+        assert_eq!(model.columns.len(), 5);
+        assert_eq!(
+            model.grams.get(&super::super::features::gram_hash("<حوس")),
+            Some(&4)
+        );
         let back: Vec<(String, [f64; 7])> = model
             .columns
             .iter()
@@ -421,6 +448,7 @@ mod tests {
                         "b:{} {}",
                         model.word_names[*a as usize], model.word_names[*b as usize]
                     ),
+                    Column::Gram(g) => format!("g:{g}"),
                     Column::Named(n) => n.to_string(),
                 };
                 (name, *w)

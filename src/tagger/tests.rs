@@ -488,3 +488,31 @@ fn empty_and_punctuation_only_items_get_nothing() {
         Tagging::default()
     );
 }
+
+/// The rules and the shipped model together.
+fn with_model() -> Tagger {
+    Tagger::new(Taxonomy::builtin())
+}
+
+#[test]
+fn tag_given_keeps_the_tags_and_drops_only_the_near_misses() {
+    let tagger = with_model();
+    let (title, body) = (
+        "مايكروسوفت تبني مركز بيانات للذكاء الاصطناعي بقدرة 300 ميغاواط",
+        "وتشتري الشركة الكهرباء من محطة نووية، وتؤجر سحابة Azure وحدات معالجة الرسومات",
+    );
+    let full = tagger.tag(title, body);
+    let given = tagger.tag_given(title, body);
+    assert!(full.has("ai-infra/datacenters"), "{full:#?}");
+    assert_eq!(given.tags, full.tags);
+    assert!(given.near_misses.is_empty(), "{given:#?}");
+}
+
+#[test]
+fn segments_of_society_are_not_ai_infrastructure_for_the_model_either() {
+    let tagging = with_model().tag(
+        "شرائح المجتمع تتفاعل مع تطبيقات الذكاء الاصطناعي",
+        "استطلاع يشمل مختلف الشرائح العمرية",
+    );
+    assert!(tagging.tags.is_empty(), "{tagging:#?}");
+}

@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::corpus::LabelledItem;
-use super::features::{self, FieldWords, Key, Row, Signals, Space};
+use super::features::{self, Collected, GramSpec, Key, Row, Signals, Space};
 use super::logistic::{self, FitOptions};
 use super::model::{MODEL_TAGS, Model, decide};
 use super::model_file::{self, ModelText};
@@ -37,8 +37,8 @@ const MIN_DOCUMENT_FREQUENCY: usize = 2;
 pub struct TrainOptions {
     /// Folds of cross-validation (fewer when the corpus has fewer outlets).
     pub folds: usize,
-    /// The L2 penalty λ.
-    pub l2: f64,
+    /// The L2 penalty λ of every tag; `None` for each tag's own, chosen by cross-validation.
+    pub l2: Option<f64>,
     /// What the corpus is called in the model file's comments.
     pub corpus_name: String,
 }
@@ -47,13 +47,13 @@ impl Default for TrainOptions {
     fn default() -> TrainOptions {
         TrainOptions {
             folds: 5,
-            l2: DEFAULT_L2,
+            l2: None,
             corpus_name: "corpus".to_owned(),
         }
     }
 }
 
-/// The L2 penalty chosen by cross-validation on the tune corpus.
+/// The L2 penalty of a tag without its own (see [`Fitting`]).
 pub const DEFAULT_L2: f64 = 0.3;
 
 /// Why training could not run.
@@ -176,7 +176,7 @@ pub fn label_flags(item: &LabelledItem) -> [bool; 7] {
 
 /// The tags a tagger gives an item, as flags over [`MODEL_TAGS`].
 pub fn given_flags(tagger: &Tagger, title: &str, body: &str) -> [bool; 7] {
-    let tagging = tagger.tag(title, body);
+    let tagging = tagger.tag_given(title, body);
     MODEL_TAGS.map(|t| tagging.has(t))
 }
 
@@ -227,7 +227,7 @@ pub fn train(
     if items.is_empty() {
         return Err(TrainError::Empty);
     }
-    let data = Dataset::build(taxonomy, &items);
+    let data = Dataset::build(taxonomy, &items, &features::GRAMS);
     let outlets = data.group_count;
     let folds = options.folds.min(outlets);
     if folds < 2 {
@@ -236,51 +236,36 @@ pub fn train(
             groups: outlets,
         });
     }
-    let fit_options = FitOptions {
-        l2: options.l2,
-        ..FitOptions::default()
+    let fitting = match options.l2 {
+        Some(l2) => Fitting {
+            l2: [l2; 7],
+            ..Fitting::default()
+        },
+        None => Fitting::default(),
     };
     let total = folds * MODEL_TAGS.len() + MODEL_TAGS.len();
     let mut done = 0;
-    let fold_of = assign_folds(&data.groups, folds);
-    let mut out_of_fold = vec![[0.0; 7]; data.rows.len()];
-    for fold in 0..folds {
-        let train_idx: Vec<usize> = (0..data.rows.len())
-            .filter(|&i| fold_of[i] != fold)
-            .collect();
-        let rows: Vec<Row> = train_idx.iter().map(|&i| data.rows[i].clone()).collect();
-        for (tag, _) in MODEL_TAGS.iter().enumerate() {
-            let labels: Vec<bool> = train_idx.iter().map(|&i| data.labels[i][tag]).collect();
-            let mut fit = logistic::fit(&rows, &labels, data.names.len(), fit_options);
-            // Pruned as the written model is, so the figures are those of what ships.
-            prune(&mut fit.weights);
-            for (i, row) in data.rows.iter().enumerate() {
-                if fold_of[i] == fold {
-                    out_of_fold[i][tag] = predict(&fit.weights, fit.bias, row);
-                }
-            }
-            done += 1;
-            progress(done, total);
-        }
-    }
+    let mut step = || {
+        done += 1;
+        progress(done, total);
+    };
+    let out_of_fold = cross_validate(&data, folds, &fitting, &mut step);
     let thresholds = choose_thresholds(&out_of_fold, &data.labels);
     let mut cross_validated = Evaluation::default();
     for (p, labels) in out_of_fold.iter().zip(&data.labels) {
         cross_validated.add(&decide(p, &thresholds), labels);
     }
 
+    let all: Vec<usize> = (0..data.rows.len()).collect();
     let mut bias = [0.0; 7];
     let mut weights: Vec<[f64; 7]> = vec![[0.0; 7]; data.names.len()];
     for tag in 0..MODEL_TAGS.len() {
-        let labels: Vec<bool> = data.labels.iter().map(|l| l[tag]).collect();
-        let mut fit = logistic::fit(&data.rows, &labels, data.names.len(), fit_options);
-        prune(&mut fit.weights);
+        let fit = fit_tag(&data, &all, tag, &fitting);
         bias[tag] = fit.bias;
         for (slot, w) in weights.iter_mut().zip(&fit.weights) {
             slot[tag] = *w;
         }
-        done += 1;
-        progress(done, total);
+        step();
     }
     let named: Vec<(String, [f64; 7])> = data
         .names
@@ -302,9 +287,9 @@ pub fn train(
             }
         ),
         format!(
-            "taxonomy {}; L2 {}; {} features seen in at least {MIN_DOCUMENT_FREQUENCY} items; thresholds by {folds}-fold cross-validation grouped by outlet",
+            "taxonomy {}; {}; {} features seen in at least {MIN_DOCUMENT_FREQUENCY} items; thresholds by {folds}-fold cross-validation grouped by outlet",
             taxonomy.version(),
-            options.l2,
+            fitting.describe(),
             data.names.len()
         ),
         "lines: threshold<TAB>tag<TAB>probability, bias<TAB>tag<TAB>b, then tag<TAB>feature<TAB>weight".to_owned(),
@@ -329,6 +314,110 @@ pub fn train(
         seconds: started.elapsed().as_secs_f64(),
         text,
     })
+}
+
+/// How each tag's model is fitted; the defaults were chosen by outlet-grouped cross-validation
+/// on the tune corpus.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Fitting {
+    /// The L2 penalty λ of each of [`MODEL_TAGS`].
+    pub l2: [f64; 7],
+    /// A subtopic's positives weigh `(negatives / positives)^balance` in its loss: rare
+    /// subtopics (cloud, compute) are not drowned by the items that are not about them.
+    pub balance: f64,
+    /// Subtopic models learn only from items labelled `ai-infra`: the tagger asks for a subtopic
+    /// only once `ai-infra` is given, so that is the question they answer.
+    pub conditional: bool,
+}
+
+impl Default for Fitting {
+    fn default() -> Fitting {
+        Fitting {
+            l2: [DEFAULT_L2; 7],
+            balance: 0.0,
+            conditional: false,
+        }
+    }
+}
+
+impl Fitting {
+    /// One line for the model file's comment.
+    fn describe(&self) -> String {
+        // The plain fit reads as it always has, so its files do not change.
+        if self.l2.iter().all(|l| *l == self.l2[0]) && self.balance == 0.0 && !self.conditional {
+            return format!("L2 {}", self.l2[0]);
+        }
+        let l2: Vec<String> = self.l2.iter().map(|l| format!("{l}")).collect();
+        format!(
+            "L2 {} (per tag); positive weight (negatives/positives)^{}; subtopics learnt from {}",
+            l2.join("/"),
+            self.balance,
+            if self.conditional {
+                "ai-infra items"
+            } else {
+                "all items"
+            }
+        )
+    }
+}
+
+/// Fits one tag on the items `train` (indices into `data`), pruned as the written model is.
+fn fit_tag(data: &Dataset, train: &[usize], tag: usize, fitting: &Fitting) -> logistic::Fit {
+    let chosen: Vec<usize> = if fitting.conditional && tag > 0 {
+        train
+            .iter()
+            .copied()
+            .filter(|&i| data.labels.get(i).is_some_and(|l| l[0]))
+            .collect()
+    } else {
+        train.to_vec()
+    };
+    let rows: Vec<&Row> = chosen.iter().filter_map(|&i| data.rows.get(i)).collect();
+    let labels: Vec<bool> = chosen
+        .iter()
+        .map(|&i| data.labels.get(i).is_some_and(|l| l[tag]))
+        .collect();
+    let positives = labels.iter().filter(|&&l| l).count().max(1);
+    let negatives = labels.len().saturating_sub(positives).max(1);
+    let positive_weight = if tag > 0 {
+        (negatives as f64 / positives as f64).powf(fitting.balance)
+    } else {
+        1.0
+    };
+    let options = FitOptions {
+        l2: fitting.l2.get(tag).copied().unwrap_or(DEFAULT_L2),
+        positive_weight,
+        ..FitOptions::default()
+    };
+    let mut fit = logistic::fit(&rows, &labels, data.names.len(), options);
+    prune(&mut fit.weights);
+    fit
+}
+
+/// Out-of-fold probabilities: each item scored by models fitted on the folds without its outlet.
+fn cross_validate(
+    data: &Dataset,
+    folds: usize,
+    fitting: &Fitting,
+    step: &mut impl FnMut(),
+) -> Vec<[f64; 7]> {
+    let fold_of = assign_folds(&data.groups, folds);
+    let mut out_of_fold = vec![[0.0; 7]; data.rows.len()];
+    for fold in 0..folds {
+        let train_idx: Vec<usize> = (0..data.rows.len())
+            .filter(|&i| fold_of[i] != fold)
+            .collect();
+        for tag in 0..MODEL_TAGS.len() {
+            let fit = fit_tag(data, &train_idx, tag, fitting);
+            for (i, row) in data.rows.iter().enumerate() {
+                if fold_of[i] == fold {
+                    out_of_fold[i][tag] = predict(&fit.weights, fit.bias, row);
+                }
+            }
+            step();
+        }
+    }
+    out_of_fold
 }
 
 /// Drops weights too small to matter, and keeps the file short.
@@ -358,7 +447,7 @@ struct Dataset {
 }
 
 impl Dataset {
-    fn build(taxonomy: &Taxonomy, items: &[&LabelledItem]) -> Dataset {
+    fn build(taxonomy: &Taxonomy, items: &[&LabelledItem], grams: &GramSpec) -> Dataset {
         let rules = Tagger::rules_only(taxonomy.clone());
         let thresholds = taxonomy.rule_thresholds();
         let mut space = Growing::default();
@@ -366,26 +455,30 @@ impl Dataset {
         let mut group_ids: BTreeMap<String, usize> = BTreeMap::new();
         let mut groups = Vec::with_capacity(items.len());
         for item in items {
-            let mut title_tokens = FieldWords::default();
-            let mut body_tokens = FieldWords::default();
-            let (tagging, _, _) = rules.read(
-                &item.title,
-                &item.summary,
-                &mut |t: &str| title_tokens.push(t),
-                &mut |t: &str| body_tokens.push(t),
-            );
-            let mut word_ids = |tokens: &FieldWords| -> Vec<u32> {
-                tokens
-                    .words()
-                    .into_iter()
-                    .map(|t| space.word(features::word_key(t)))
-                    .collect()
-            };
-            let title = word_ids(&title_tokens);
-            let body = word_ids(&body_tokens);
+            let mut collected = Collected::with_grams(*grams);
+            let (tagging, _, _) =
+                rules.read(&item.title, &item.summary, &mut |field, token, key| {
+                    collected.push(
+                        field,
+                        token,
+                        key,
+                        &mut |key| space.vocabulary.word(key),
+                        &mut |hash, gram| {
+                            space
+                                .gram_names
+                                .entry(hash)
+                                .or_insert_with(|| gram.to_owned());
+                        },
+                    );
+                });
             let mut signals = Signals::from_rules(&tagging, &thresholds);
-            signals.add_entities(&[&title_tokens, &body_tokens]);
-            rows.push(features::extract(&mut space, &title, &body, &signals));
+            signals.add_entities(&[&collected.title_tokens, &collected.body_tokens]);
+            rows.push(features::extract(
+                &mut space,
+                collected.ids(),
+                grams.weight,
+                &signals,
+            ));
             let next = group_ids.len();
             groups.push(*group_ids.entry(item.group()).or_insert(next));
         }
@@ -441,14 +534,22 @@ impl Dataset {
 /// Gives every word and every feature a number as it is first seen.
 #[derive(Default)]
 struct Growing {
-    word_ids: HashMap<String, u32>,
-    words: Vec<String>,
+    vocabulary: Vocabulary,
+    /// Hash → text of every n-gram seen.
+    gram_names: HashMap<u64, String>,
     columns: HashMap<String, u32>,
     names: Vec<String>,
 }
 
-impl Growing {
-    /// The id of a word key ([`features::word_key`]).
+/// Word keys ([`features::word_key`]) and their ids.
+#[derive(Default)]
+struct Vocabulary {
+    word_ids: HashMap<String, u32>,
+    words: Vec<String>,
+}
+
+impl Vocabulary {
+    /// The id of a word key.
     fn word(&mut self, key: &str) -> u32 {
         if let Some(&id) = self.word_ids.get(key) {
             return id;
@@ -459,17 +560,19 @@ impl Growing {
         id
     }
 
-    fn word_name(&self, id: u32) -> &str {
+    fn name(&self, id: u32) -> &str {
         self.words.get(id as usize).map_or("", String::as_str)
     }
 }
 
 impl Space for Growing {
     fn column(&mut self, key: Key<'_>) -> Option<u32> {
+        let words = &self.vocabulary;
         let name = match key {
-            Key::Word(w) => format!("w:{}", self.word_name(w)),
-            Key::Title(w) => format!("t:{}", self.word_name(w)),
-            Key::Bigram(a, b) => format!("b:{} {}", self.word_name(a), self.word_name(b)),
+            Key::Word(w) => format!("w:{}", words.name(w)),
+            Key::Title(w) => format!("t:{}", words.name(w)),
+            Key::Bigram(a, b) => format!("b:{} {}", words.name(a), words.name(b)),
+            Key::Gram(hash) => format!("g:{}", self.gram_names.get(&hash)?),
             Key::Named(name) => name.to_owned(),
         };
         if let Some(&c) = self.columns.get(&name) {
@@ -674,6 +777,107 @@ mod tests {
         assert!(t[0] > 0.1 && t[0] < 0.9, "{t:?}");
         for (x, labels) in p.iter().zip(&l) {
             assert_eq!(&decide(x, &t), labels, "{t:?}");
+        }
+    }
+
+    /// Compares feature and fitting variants by 5-fold outlet-grouped cross-validation on the
+    /// built-in tune corpus (never validation). Slow; run by hand:
+    /// `cargo test --locked --lib tagger::train::tests::compare_variants -- --ignored --nocapture`
+    /// with `MIRSAD_VARIANTS` naming the experiment (grams, fitting, l2).
+    #[test]
+    #[ignore]
+    fn compare_variants() {
+        let corpus = super::super::parse_corpus(
+            super::super::BUILTIN_CORPUS,
+            super::super::BUILTIN_CORPUS_NAME,
+        )
+        .unwrap();
+        let items: Vec<&LabelledItem> = corpus.iter().collect();
+        let taxonomy = Taxonomy::builtin();
+        let which = std::env::var("MIRSAD_VARIANTS").unwrap_or_default();
+        let gram = |min, max, weight| GramSpec { min, max, weight };
+        let run = |name: &str, spec: GramSpec, fitting: Fitting| {
+            let started = Instant::now();
+            let data = Dataset::build(&taxonomy, &items, &spec);
+            let p = cross_validate(&data, 5, &fitting, &mut || {});
+            let t = choose_thresholds(&p, &data.labels);
+            let mut e = Evaluation::default();
+            for (x, l) in p.iter().zip(&data.labels) {
+                e.add(&decide(x, &t), l);
+            }
+            let u = e.of(MODEL_TAGS[0]);
+            let f1s: Vec<String> = e.tags[1..]
+                .iter()
+                .map(|c| format!("{:.3}", c.f1()))
+                .collect();
+            // Per tag, how well its probabilities rank on their own: the best F1 of the umbrella
+            // over all items, of a subtopic over the items labelled ai-infra.
+            let alone: Vec<String> = (0..7)
+                .map(|tag| {
+                    let idx: Vec<usize> = (0..p.len())
+                        .filter(|&i| tag == 0 || data.labels[i][0])
+                        .collect();
+                    let scores: Vec<f64> = idx.iter().map(|&i| p[i][tag]).collect();
+                    let labels: Vec<bool> = idx.iter().map(|&i| data.labels[i][tag]).collect();
+                    let cut = best_threshold(&scores, &labels);
+                    let mut c = Confusion::default();
+                    for (s, l) in scores.iter().zip(&labels) {
+                        c.add(*s >= cut, *l);
+                    }
+                    format!("{:.3}", c.f1())
+                })
+                .collect();
+            println!(
+                "{name:<28} P {:.3} R {:.3} macroF1 {:.3} [{}] alone [{}] cols {} {:.1}s",
+                u.precision(),
+                u.recall(),
+                e.subtopic_macro_f1(),
+                f1s.join(" "),
+                alone.join(" "),
+                data.names.len(),
+                started.elapsed().as_secs_f64()
+            );
+        };
+        let base = Fitting::default();
+        let off = gram(3, 5, 0.0);
+        if which.contains("grams") {
+            run("no grams", off, base);
+            run("grams 3-5 w1", gram(3, 5, 1.0), base);
+            run("grams 3-4 w1", gram(3, 4, 1.0), base);
+            run("grams 3-5 w0.5", gram(3, 5, 0.5), base);
+            run("grams 3-5 w2", gram(3, 5, 2.0), base);
+            run("grams 2-4 w1", gram(2, 4, 1.0), base);
+        }
+        let spec = features::GRAMS;
+        if which.contains("fitting") {
+            for balance in [0.0, 0.25, 0.5] {
+                for conditional in [false, true] {
+                    run(
+                        &format!("balance {balance} cond {conditional}"),
+                        spec,
+                        Fitting {
+                            balance,
+                            conditional,
+                            ..base
+                        },
+                    );
+                }
+            }
+        }
+        if which.contains("l2") {
+            for l2 in [0.03, 0.1, 0.3, 1.0, 3.0] {
+                run(
+                    &format!("l2 {l2}"),
+                    spec,
+                    Fitting {
+                        l2: [l2; 7],
+                        ..Fitting::default()
+                    },
+                );
+            }
+        }
+        if which.contains("final") {
+            run("final", spec, Fitting::default());
         }
     }
 
