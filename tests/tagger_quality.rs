@@ -32,8 +32,9 @@ const TARGET_SUBTOPIC_MACRO_F1: f64 = 0.88;
 
 /// What the test enforces: the target where it is met, else a regression floor a little under
 /// the figure measured when the model was trained on the final corpus (validation ai-infra
-/// recall 0.914, subtopic macro-F1 0.805). The gap to the target is printed on every run; raise
-/// a floor to the target once it is met, never lower one.
+/// recall 0.912, subtopic macro-F1 0.802, on the 647 items of corpus round two). The gap to
+/// the target is printed on every run; raise a floor to the target once it is met, never
+/// lower one.
 const MIN_UMBRELLA_PRECISION: f64 = TARGET_UMBRELLA_PRECISION;
 const MIN_UMBRELLA_RECALL: f64 = 0.90;
 const MIN_SUBTOPIC_MACRO_F1: f64 = 0.78;

@@ -645,7 +645,10 @@ async fn run_serves_the_pages_beside_the_daemon() {
         "mirsad_cycle_duration_seconds_count 1",
         "mirsad_last_cycle_timestamp_seconds",
     ] {
-        assert!(metrics.contains(line), "no {line:?} in /metrics:\n{metrics}");
+        assert!(
+            metrics.contains(line),
+            "no {line:?} in /metrics:\n{metrics}"
+        );
     }
 
     // The daemon holds the store's lock; the refused start below must be refused for the token.

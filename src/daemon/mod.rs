@@ -112,7 +112,15 @@ pub async fn run(
     }
 
     let last = if options.once {
-        run_once(&shared, &config, options.clone(), &stop_tx, &mut signals, &exporter).await?
+        run_once(
+            &shared,
+            &config,
+            options.clone(),
+            &stop_tx,
+            &mut signals,
+            &exporter,
+        )
+        .await?
     } else {
         let mut rounds = Rounds::new();
         loop {

@@ -409,9 +409,15 @@ fn cross_validate(
             .collect();
         for tag in 0..MODEL_TAGS.len() {
             let fit = fit_tag(data, &train_idx, tag, fitting);
-            for (i, row) in data.rows.iter().enumerate() {
-                if fold_of[i] == fold {
-                    out_of_fold[i][tag] = predict(&fit.weights, fit.bias, row);
+            let held_out = data
+                .rows
+                .iter()
+                .zip(out_of_fold.iter_mut())
+                .zip(&fold_of)
+                .filter(|(_, f)| **f == fold);
+            for ((row, probabilities), _) in held_out {
+                if let Some(p) = probabilities.get_mut(tag) {
+                    *p = predict(&fit.weights, fit.bias, row);
                 }
             }
             step();
