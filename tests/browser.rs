@@ -125,6 +125,10 @@ async fn screenshot(browser: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
+async fn click(browser: &Client, what: Locator<'_>) {
+    browser.find(what).await.unwrap().click().await.unwrap();
+}
+
 async fn script(browser: &Client, code: &str) -> Value {
     browser.execute(code, vec![]).await.unwrap()
 }
@@ -207,23 +211,11 @@ async fn walk_through(browser: &Client, web: &Served, m: &Mirsad) {
 
     // To the search page by its link, search in Arabic as a person types it, and see the
     // matched words marked.
-    browser
-        .find(Locator::Css("nav a[href='/search']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, Locator::Css("nav a[href='/search']")).await;
     wait_for_path(browser, "/search").await;
     let query = browser.find(Locator::Css("input[name='q']")).await.unwrap();
     query.send_keys("رقاقات").await.unwrap();
-    browser
-        .find(Locator::Css("form.search button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, Locator::Css("form.search button[type='submit']")).await;
     wait_for(browser, "search results", |url| {
         url.path() == "/search" && url.query_pairs().any(|(k, v)| k == "q" && !v.is_empty())
     })
@@ -236,15 +228,11 @@ async fn walk_through(browser: &Client, web: &Served, m: &Mirsad) {
     );
 
     // Open a real outlet's report among the results (the chip-sale news).
-    browser
-        .find(Locator::XPath(
-            "//a[starts-with(@href, '/item/')][contains(., 'ببيع')]",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        browser,
+        Locator::XPath("//a[starts-with(@href, '/item/')][contains(., 'ببيع')]"),
+    )
+    .await;
     wait_for_path(browser, "/item/").await;
     let url = browser.current_url().await.unwrap();
     let id: i64 = url
@@ -256,13 +244,7 @@ async fn walk_through(browser: &Client, web: &Served, m: &Mirsad) {
     assert_eq!(judgement_of(m, id), None, "nothing judged yet");
 
     // Correct it with the page's own button: "not about AI infrastructure".
-    browser
-        .find(Locator::Css("button[value='not']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, Locator::Css("button[value='not']")).await;
     wait_for_path(browser, &format!("/item/{id}")).await;
     screenshot(browser, "item-corrected").await;
     let judgement = judgement_of(m, id).expect("the judgement is in the store");
